@@ -1,0 +1,194 @@
+//
+// herd/detail/executor_impl.hpp
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_DETAIL_EXECUTOR_IMPL_HPP
+#define HERD_DETAIL_EXECUTOR_IMPL_HPP
+
+#include <herd/config.hpp>
+#include <herd/detail/shared_state.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+namespace herd {
+
+/// A snapshot of an executor's task counters.
+/**
+ * Every accepted task is counted once in `submitted` and ends in exactly one
+ * of `completed`, `failed` or `cancelled`; `queued` and `running` are the
+ * tasks between. While tasks are in flight the fields are read one after
+ * another, so a snapshot may be off by the tasks that moved meanwhile; once
+ * the executor is idle it is exact.
+ */
+struct executor_stats
+{
+  std::size_t submitted = 0;
+  std::size_t queued = 0;
+  std::size_t running = 0;
+  std::size_t completed = 0;
+  std::size_t failed = 0;
+  std::size_t cancelled = 0;
+};
+
+namespace detail {
+
+// A running task that shutdown(cancel_futures) must be able to reach.
+struct cancellable_task
+{
+  cancellable_task* next_ = nullptr;
+  cancellable_task* prev_ = nullptr;
+  virtual void cancel_for_shutdown() noexcept = 0;
+
+protected:
+  ~cancellable_task() = default;
+};
+
+class executor_impl final : public executor_identity
+{
+public:
+  HERD_DECL explicit executor_impl(std::size_t threads);
+  HERD_DECL explicit executor_impl(net::any_io_executor ex);
+  HERD_DECL ~executor_impl() override;
+
+  executor_impl(const executor_impl&) = delete;
+  executor_impl& operator=(const executor_impl&) = delete;
+
+  HERD_DECL net::any_io_executor executor() const;
+
+  // Posts a task runner; the task must have been accepted.
+  template <class Runner>
+  void post(Runner&& r)
+  {
+    if (ctx_)
+      net::post(ctx_->get_executor(), std::forward<Runner>(r));
+    else
+      net::post(adopted_, std::forward<Runner>(r));
+  }
+
+  // Counts a new task in; throws shutdown_error once shutdown has begun.
+  void accept()
+  {
+    if (outstanding_.fetch_add(2, std::memory_order_acq_rel) & stopping)
+    {
+      release();
+      throw_shutdown("herd::async_executor::submit");
+    }
+    bump(&shard::submitted);
+  }
+
+  // Counts a task out. The last access to *this a task makes.
+  void release() noexcept
+  {
+    if (outstanding_.fetch_sub(2, std::memory_order_acq_rel) == (2 | stopping))
+      signal_drained();
+  }
+
+  void on_started() noexcept { bump(&shard::started); }
+  void on_cancelled_queued() noexcept { bump(&shard::cancelled_queued); }
+  void on_finished(task_state s) noexcept
+  {
+    bump(s == task_state::completed ? &shard::completed
+         : s == task_state::failed  ? &shard::failed
+                                    : &shard::cancelled_running);
+  }
+
+  // Whether queued tasks must be cancelled instead of run.
+  bool cancelling_queued() const noexcept { return cancel_queued_.load(std::memory_order_acquire); }
+
+  HERD_DECL void add_cancellable(cancellable_task* t) noexcept;
+  HERD_DECL void remove_cancellable(cancellable_task* t) noexcept;
+
+  HERD_DECL void shutdown(bool wait, bool cancel_futures);
+  HERD_DECL executor_stats stats() const noexcept;
+
+  bool on_own_thread() const noexcept override { return current() == this; }
+  std::size_t thread_count() const noexcept override { return threads_.size(); }
+
+  // Marks the calling thread as running this executor's task, for adopted
+  // executors whose threads herd does not own.
+  class scope
+  {
+  public:
+    explicit scope(const executor_impl* e) noexcept : saved_(current()) { current() = e; }
+    ~scope() { current() = saved_; }
+    scope(const scope&) = delete;
+    scope& operator=(const scope&) = delete;
+
+  private:
+    const executor_impl* saved_;
+  };
+
+  HERD_DECL static std::exception_ptr shutdown_exception();
+  [[noreturn]] HERD_DECL static void throw_shutdown(const char* call);
+
+private:
+  static constexpr std::uint64_t stopping = 1;
+
+  struct alignas(64) shard
+  {
+    std::atomic<std::size_t> submitted{0};
+    std::atomic<std::size_t> started{0};
+    std::atomic<std::size_t> completed{0};
+    std::atomic<std::size_t> failed{0};
+    std::atomic<std::size_t> cancelled_queued{0};
+    std::atomic<std::size_t> cancelled_running{0};
+  };
+  static constexpr std::size_t shard_count = 8;
+
+  void bump(std::atomic<std::size_t> shard::*counter) noexcept
+  {
+    (shards_[shard_index()].*counter).fetch_add(1, std::memory_order_relaxed);
+  }
+
+  HERD_DECL static std::size_t shard_index() noexcept;
+  HERD_DECL void signal_drained() noexcept;
+  HERD_DECL void wait_drained();
+  HERD_DECL void join_owned();
+
+  // The executor whose thread (or task) the calling thread is running.
+  static const executor_impl*& current() noexcept
+  {
+    thread_local const executor_impl* c = nullptr;
+    return c;
+  }
+
+  mutable std::optional<net::io_context> ctx_;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  net::any_io_executor adopted_;
+
+  std::atomic<std::uint64_t> outstanding_{0}; // tasks << 1 | stopping
+  std::atomic<bool> cancel_queued_{false};
+  std::mutex mutex_;
+  std::condition_variable drained_cv_;
+  bool drained_ = false;
+  bool joined_ = false;
+  cancellable_task* cancellable_ = nullptr;
+  std::array<shard, shard_count> shards_;
+};
+
+} // namespace detail
+} // namespace herd
+
+#if defined(HERD_HEADER_ONLY)
+#include <herd/impl/executor_impl.ipp>
+#endif
+
+#endif // HERD_DETAIL_EXECUTOR_IMPL_HPP

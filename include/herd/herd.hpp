@@ -1,0 +1,19 @@
+//
+// herd/herd.hpp
+// ~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_HERD_HPP
+#define HERD_HERD_HPP
+
+#include <herd/async_executor.hpp>
+#include <herd/config.hpp>
+#include <herd/error.hpp>
+#include <herd/future.hpp>
+
+#endif // HERD_HERD_HPP
