@@ -196,6 +196,8 @@ public:
     if (done())
       return;
     check_deadlock(call);
+    if (spin_until_done())
+      return;
     const_cast<state_base*>(this)->block([](std::unique_lock<std::mutex>& lk, std::condition_variable& cv,
                                             const bool& flag) { cv.wait(lk, [&] { return flag; }); });
   }
@@ -314,6 +316,27 @@ private:
   }
 
   HERD_DECL void check_deadlock(const char* call) const;
+
+  // A bounded spin before parking: a result that is microseconds away is
+  // taken without a futex sleep and wake-up. Gives up after a fixed budget.
+  bool spin_until_done() const noexcept
+  {
+    for (int i = 0; i < 64; ++i)
+    {
+      if (done())
+        return true;
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    }
+    for (int i = 0; i < 8; ++i)
+    {
+      if (done())
+        return true;
+      std::this_thread::yield();
+    }
+    return done();
+  }
 
   std::uint32_t lock() noexcept
   {

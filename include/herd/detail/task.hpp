@@ -87,15 +87,92 @@ decltype(auto) invoke_bound(Fn& fn, [[maybe_unused]] std::stop_token token)
       fn);
 }
 
+// Room inside a task for the Asio operation that carries its runner, so that
+// submitting costs one allocation. Used by one post at a time: the operation
+// is allocated by submit and freed by Asio before the runner is invoked.
+class inline_op_storage
+{
+public:
+  // Asio 1.81's operation for a task runner is 48 bytes on 64-bit targets;
+  // anything larger falls back to the heap.
+  static constexpr std::size_t size = 48;
+
+  void* take(std::size_t bytes, std::size_t align) noexcept
+  {
+    if (bytes > size || align > alignof(void*) || used_)
+      return nullptr;
+    used_ = true;
+    return buf_;
+  }
+  bool give_back(void* p) noexcept
+  {
+    if (p != buf_)
+      return false;
+    used_ = false;
+    return true;
+  }
+
+private:
+  alignas(void*) unsigned char buf_[size];
+  bool used_ = false;
+};
+
+template <class T>
+class inline_op_allocator
+{
+public:
+  using value_type = T;
+
+  explicit inline_op_allocator(inline_op_storage* s) noexcept : storage_(s) {}
+  template <class U>
+  inline_op_allocator(const inline_op_allocator<U>& other) noexcept : storage_(other.storage_)
+  {
+  }
+
+  T* allocate(std::size_t n)
+  {
+    if (void* p = storage_->take(sizeof(T) * n, alignof(T)))
+      return static_cast<T*>(p);
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept
+  {
+    if (!storage_->give_back(p))
+      std::allocator<T>().deallocate(p, n);
+  }
+
+  template <class U>
+  bool operator==(const inline_op_allocator<U>& other) const noexcept
+  {
+    return storage_ == other.storage_;
+  }
+  template <class U>
+  bool operator!=(const inline_op_allocator<U>& other) const noexcept
+  {
+    return storage_ != other.storage_;
+  }
+
+private:
+  template <class>
+  friend class inline_op_allocator;
+  inline_op_storage* storage_;
+};
+
 struct no_stop
 {
   std::stop_token get_token() const noexcept { return {}; }
   bool request_stop() noexcept { return false; }
 };
 
-// A plain task: runs on a pool thread, settles its own state.
+struct not_cancellable
+{
+};
+
+// A plain task: runs on a pool thread, settles its own state. Only a task
+// that takes a stop_token can be reached while running, so only such tasks
+// carry the registry links.
 template <class R, bool Stop, class Fn>
-class plain_task final : public shared_state<R>, public cancellable_task
+class plain_task final : public shared_state<R>, public std::conditional_t<Stop, cancellable_task, not_cancellable>
 {
 public:
   plain_task(executor_impl* impl, Fn fn) : impl_(impl), fn_(std::move(fn)) { this->set_owner(impl, false); }
@@ -145,11 +222,14 @@ public:
 private:
   bool request_stop() noexcept override { return stop_.request_stop() || Stop; }
   void on_cancelled_pending() noexcept override { impl_->on_cancelled_queued(); }
-  void cancel_for_shutdown() noexcept override { this->cancel(executor_impl::shutdown_exception()); }
+  void cancel_for_shutdown() noexcept { this->cancel(executor_impl::shutdown_exception()); }
 
   executor_impl* impl_;
   std::optional<Fn> fn_;
   std::conditional_t<Stop, std::stop_source, no_stop> stop_;
+
+public:
+  inline_op_storage op_storage_;
 };
 
 // A coroutine task: co_spawned on its own strand, cancelled through Asio's
@@ -241,11 +321,17 @@ private:
   std::conditional_t<Stop, std::stop_source, no_stop> stop_;
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
+
+public:
+  inline_op_storage op_storage_;
 };
 
 template <class Task>
 struct task_runner
 {
+  using allocator_type = inline_op_allocator<void>;
+  allocator_type get_allocator() const noexcept { return allocator_type(&task_->op_storage_); }
+
   std::shared_ptr<Task> task_;
   void operator()() { task_->run(); }
 };
