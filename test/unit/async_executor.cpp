@@ -373,6 +373,51 @@ BOOST_DATA_TEST_CASE(shutdown_cancelling_queued_tasks_loses_none, bdata::make({1
   check_balanced(s);
 }
 
+BOOST_AUTO_TEST_CASE(submits_racing_shutdown_are_refused_or_run, *boost::unit_test::timeout(120))
+{
+  // Each submit either throws shutdown_error or gives a task that runs:
+  // a post racing the shutdown is never stranded in a stopped pool.
+  for (int round = 0; round < 20; ++round)
+  {
+    herd::async_executor ex(2);
+    std::atomic<std::size_t> ran{0};
+    std::vector<std::vector<herd::future<void>>> accepted(4);
+    std::latch go(5);
+    std::vector<std::thread> producers;
+    for (std::size_t p = 0; p < 4; ++p)
+      producers.emplace_back(
+          [&, p]
+          {
+            go.arrive_and_wait();
+            try
+            {
+              for (;;)
+                accepted[p].push_back(ex.submit([&] { ran.fetch_add(1, std::memory_order_relaxed); }));
+            }
+            catch (const herd::shutdown_error&)
+            {
+            }
+          });
+    go.arrive_and_wait();
+    ex.shutdown(true);
+    for (auto& t : producers)
+      t.join();
+    std::size_t total = 0;
+    std::size_t not_done = 0;
+    for (auto& fs : accepted)
+      for (auto& f : fs)
+      {
+        ++total;
+        not_done += f.state() != task_state::completed;
+      }
+    BOOST_TEST(not_done == 0u);
+    BOOST_TEST(ran.load() == total);
+    auto s = ex.stats();
+    BOOST_TEST(s.submitted == total);
+    check_balanced(s);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(shutdown_cancel_asks_running_tasks_to_stop, *boost::unit_test::timeout(60))
 {
   herd::async_executor ex(2);

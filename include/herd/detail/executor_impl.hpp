@@ -83,9 +83,27 @@ public:
   }
 
   // Counts a new task in; throws shutdown_error once shutdown has begun.
+  // Every accept() is followed by end_accept() once the task is posted (or
+  // failed to be); a task that was posted later calls release() once.
+  //
+  // An owned pool needs no shared counter: joining its threads waits for
+  // every queued runner. Submitters only announce themselves on their own
+  // shard, so that shutdown can wait for posts in flight before it joins.
+  // An adopted executor's threads cannot be joined, so there every task is
+  // counted in `outstanding_`.
   void accept()
   {
-    if (outstanding_.fetch_add(2, std::memory_order_acq_rel) & stopping)
+    if (owned_)
+    {
+      auto& in_submit = shards_[shard_index()].in_submit;
+      in_submit.fetch_add(1, std::memory_order_seq_cst);
+      if (stopping_.load(std::memory_order_seq_cst))
+      {
+        in_submit.fetch_sub(1, std::memory_order_release);
+        throw_shutdown("herd::async_executor::submit");
+      }
+    }
+    else if (outstanding_.fetch_add(2, std::memory_order_acq_rel) & stopping)
     {
       release();
       throw_shutdown("herd::async_executor::submit");
@@ -93,10 +111,16 @@ public:
     bump(&shard::submitted);
   }
 
+  void end_accept() noexcept
+  {
+    if (owned_)
+      shards_[shard_index()].in_submit.fetch_sub(1, std::memory_order_release);
+  }
+
   // Counts a task out. The last access to *this a task makes.
   void release() noexcept
   {
-    if (outstanding_.fetch_sub(2, std::memory_order_acq_rel) == (2 | stopping))
+    if (!owned_ && outstanding_.fetch_sub(2, std::memory_order_acq_rel) == (2 | stopping))
       signal_drained();
   }
 
@@ -149,6 +173,7 @@ private:
     std::atomic<std::size_t> failed{0};
     std::atomic<std::size_t> cancelled_queued{0};
     std::atomic<std::size_t> cancelled_running{0};
+    std::atomic<std::size_t> in_submit{0}; // owned pools: submits between accept and post
   };
   static constexpr std::size_t shard_count = 8;
 
@@ -174,7 +199,9 @@ private:
   std::vector<std::thread> threads_;
   net::any_io_executor adopted_;
 
-  std::atomic<std::uint64_t> outstanding_{0}; // tasks << 1 | stopping
+  bool owned_ = false;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::uint64_t> outstanding_{0}; // adopted executors: tasks << 1 | stopping
   std::atomic<bool> cancel_queued_{false};
   std::mutex mutex_;
   std::condition_variable drained_cv_;

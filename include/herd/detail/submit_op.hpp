@@ -245,9 +245,11 @@ public:
     }
     catch (...)
     {
+      impl->end_accept();
       impl->release();
       throw;
     }
+    impl->end_accept();
   }
 };
 

@@ -26,6 +26,7 @@ HERD_DECL executor_impl::executor_impl(std::size_t threads)
 {
   if (threads == 0)
     throw std::invalid_argument("herd::async_executor: threads must be at least 1 (got 0)");
+  owned_ = true;
   ctx_.emplace(static_cast<int>(threads));
   work_.emplace(ctx_->get_executor());
   threads_.reserve(threads);
@@ -136,16 +137,33 @@ HERD_DECL void executor_impl::shutdown(bool wait, bool cancel_futures)
     for (cancellable_task* t = cancellable_; t; t = t->next_)
       t->cancel_for_shutdown();
   }
-  // The thread that sets the stopping bit while no task is outstanding is
-  // the one that reports the drain; otherwise the last release() does.
+  stopping_.store(true, std::memory_order_seq_cst);
+  if (owned_)
+  {
+    if (wait)
+    {
+      // Let submits that saw no shutdown finish posting, then join: the
+      // threads run every queued task before they leave.
+      for (;;)
+      {
+        std::size_t in_flight = 0;
+        for (const auto& sh : shards_)
+          in_flight += sh.in_submit.load(std::memory_order_seq_cst);
+        if (in_flight == 0)
+          break;
+        std::this_thread::yield();
+      }
+      join_owned();
+    }
+    return;
+  }
+  // Adopted: the thread that sets the stopping bit while no task is
+  // outstanding reports the drain; otherwise the last release() does.
   const std::uint64_t before = outstanding_.fetch_or(stopping, std::memory_order_acq_rel);
   if (!(before & stopping) && (before >> 1) == 0)
     signal_drained();
   if (wait)
-  {
     wait_drained();
-    join_owned();
-  }
 }
 
 HERD_DECL void executor_impl::wait_drained()
