@@ -215,6 +215,8 @@ public:
   // The failure of a terminal state, or null.
   const std::exception_ptr& error() const noexcept { return error_; }
 
+  executor_identity* owner() const noexcept { return owner_; }
+
   void set_owner(executor_identity* owner, bool coroutine) noexcept
   {
     owner_ = owner;

@@ -175,11 +175,11 @@ template <class R, bool Stop, class Fn>
 class plain_task final : public shared_state<R>, public std::conditional_t<Stop, cancellable_task, not_cancellable>
 {
 public:
-  plain_task(executor_impl* impl, Fn fn) : impl_(impl), fn_(std::move(fn)) { this->set_owner(impl, false); }
+  plain_task(executor_impl* impl, Fn fn) : fn_(std::move(fn)) { this->set_owner(impl, false); }
 
   void run() noexcept
   {
-    executor_impl* impl = impl_;
+    executor_impl* impl = this->impl();
     executor_impl::scope running_here(impl);
     if (impl->cancelling_queued())
       this->cancel(executor_impl::shutdown_exception());
@@ -220,13 +220,15 @@ public:
   }
 
 private:
+  // The executor is the state's owner; the task keeps no second pointer.
+  executor_impl* impl() const noexcept { return static_cast<executor_impl*>(this->owner()); }
+
   bool request_stop() noexcept override { return stop_.request_stop() || Stop; }
-  void on_cancelled_pending() noexcept override { impl_->on_cancelled_queued(); }
+  void on_cancelled_pending() noexcept override { impl()->on_cancelled_queued(); }
   void cancel_for_shutdown() noexcept { this->cancel(executor_impl::shutdown_exception()); }
 
-  executor_impl* impl_;
   std::optional<Fn> fn_;
-  std::conditional_t<Stop, std::stop_source, no_stop> stop_;
+  [[no_unique_address]] std::conditional_t<Stop, std::stop_source, no_stop> stop_;
 
 public:
   inline_op_storage op_storage_;
