@@ -58,6 +58,21 @@ struct wait_signature<void>
 
 class initiate_future_wait;
 
+// herd's own algorithms reach a future's state through this.
+struct future_access
+{
+  template <class F>
+  static auto& state(const F& f)
+  {
+    return f.checked();
+  }
+  template <class F>
+  static auto& mutable_state(const F& f)
+  {
+    return f.state_base();
+  }
+};
+
 } // namespace detail
 
 /// A shared, thread-safe handle to the outcome of a task.
@@ -191,6 +206,7 @@ private:
   friend class async_executor;
   template <class U>
   friend future<U> make_ready_future_impl(std::shared_ptr<detail::shared_state<U>>) noexcept;
+  friend struct detail::future_access;
 
   explicit future(std::shared_ptr<detail::shared_state<T>> s) noexcept : state_(std::move(s)) {}
 

@@ -15,5 +15,9 @@
 #include <herd/config.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
+#include <herd/gather.hpp>
+#include <herd/polling.hpp>
+#include <herd/progress.hpp>
+#include <herd/wait.hpp>
 
 #endif // HERD_HERD_HPP

@@ -225,6 +225,10 @@ public:
 
   HERD_DECL static std::exception_ptr cancelled_exception();
 
+  // Throws std::logic_error when blocking the calling thread for this state
+  // could deadlock (see async_executor). `call` names the blocking call.
+  HERD_DECL void check_deadlock(const char* call) const;
+
 protected:
   // Claims the right to settle the outcome; false if it is taken or settled.
   bool claim() noexcept
@@ -316,8 +320,6 @@ private:
       return true;
     }
   }
-
-  HERD_DECL void check_deadlock(const char* call) const;
 
   // A bounded spin before parking: a result that is microseconds away is
   // taken without a futex sleep and wake-up. Gives up after a fixed budget.

@@ -19,6 +19,8 @@
 
 #include <herd/impl/error.ipp>
 #include <herd/impl/executor_impl.ipp>
+#include <herd/impl/progress.ipp>
 #include <herd/impl/shared_state.ipp>
+#include <herd/impl/wait.ipp>
 
 #endif // HERD_IMPL_SRC_HPP

@@ -1,0 +1,173 @@
+//
+// herd/detail/wait_core.hpp
+// ~~~~~~~~~~~~~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_DETAIL_WAIT_CORE_HPP
+#define HERD_DETAIL_WAIT_CORE_HPP
+
+#include <herd/config.hpp>
+#include <herd/detail/multi_wait.hpp>
+#include <herd/error.hpp>
+#include <herd/future.hpp>
+#include <herd/progress.hpp>
+
+#include <chrono>
+#include <iterator>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace herd {
+namespace detail {
+
+template <class T>
+struct is_herd_future : std::false_type
+{
+};
+template <class T>
+struct is_herd_future<future<T>> : std::true_type
+{
+};
+
+template <class R>
+using range_element_t = std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>;
+
+// std::map, std::unordered_map and alike: keys are preserved.
+template <class R>
+concept map_like = requires {
+  typename R::key_type;
+  typename R::mapped_type;
+};
+
+template <class R, bool = map_like<R>>
+struct range_future
+{
+  using type = range_element_t<R>;
+};
+template <class R>
+struct range_future<R, true>
+{
+  using type = typename R::mapped_type;
+};
+
+template <class R>
+concept herd_future_range = requires(R& r) {
+  std::begin(r);
+  std::end(r);
+} && is_herd_future<typename range_future<R>::type>::value;
+
+template <herd_future_range R>
+using range_future_t = typename range_future<R>::type;
+
+template <herd_future_range R>
+using range_value_t = typename range_future_t<R>::value_type;
+
+// The key of an element: the map key, or the position.
+template <class R, bool = map_like<R>>
+struct range_key
+{
+  using type = std::size_t;
+};
+template <class R>
+struct range_key<R, true>
+{
+  using type = typename R::key_type;
+};
+template <herd_future_range R>
+using range_key_t = typename range_key<R>::type;
+
+template <class E>
+const auto& future_of(const E& e)
+{
+  if constexpr (is_herd_future<E>::value)
+    return e;
+  else
+    return e.second;
+}
+
+template <herd_future_range R>
+std::vector<state_base*> states_of(const R& fs)
+{
+  std::vector<state_base*> states;
+  if constexpr (requires { fs.size(); })
+    states.reserve(fs.size());
+  for (const auto& e : fs)
+    states.push_back(&future_access::mutable_state(future_of(e)));
+  return states;
+}
+
+using deadline_t = std::optional<std::chrono::steady_clock::time_point>;
+
+inline deadline_t deadline_after(const std::optional<duration>& timeout)
+{
+  if (!timeout)
+    return std::nullopt;
+  return std::chrono::steady_clock::now() + *timeout;
+}
+
+inline bool failed_or_cancelled(const state_base& s) noexcept
+{
+  const task_state t = s.state();
+  return t == task_state::failed || t == task_state::cancelled;
+}
+
+// Blocks on the states until `stop(mw, settled_count)` says so. Reports
+// progress after each batch. Throws timeout_error at the deadline. Before
+// blocking without a deadline, refuses waits that could deadlock.
+template <class Stop>
+std::size_t wait_states(multi_wait& mw, const deadline_t& deadline, progress_reporter& progress, const char* call,
+                        Stop stop)
+{
+  if (!deadline)
+    for (std::size_t i = 0; i < mw.size(); ++i)
+      if (!mw.state(i).done())
+        mw.state(i).check_deadlock(call);
+  std::size_t count = mw.settled_count();
+  for (;;)
+  {
+    progress.update(count);
+    if (stop(count))
+    {
+      progress.finish(count);
+      return count;
+    }
+    const std::size_t now_settled = mw.wait_more(count, deadline);
+    if (now_settled == count)
+    {
+      progress.finish(count);
+      throw timeout_error(std::string(call) + ": timed out with " + std::to_string(mw.size() - count) + " of " +
+                          std::to_string(mw.size()) + " input(s) unfinished");
+    }
+    count = now_settled;
+  }
+}
+
+// Cancels every input that has not finished.
+inline void cancel_unfinished(multi_wait& mw) noexcept
+{
+  for (std::size_t i = 0; i < mw.size(); ++i)
+    if (!mw.state(i).done())
+      mw.state(i).cancel();
+}
+
+template <class T>
+T value_copy(const future<T>& f)
+{
+  static_assert(std::is_copy_constructible_v<T>,
+                "herd::gather copies each value out of its (shared) future: T must be copyable; "
+                "read move-only results through future::get() instead");
+  return f.get();
+}
+
+} // namespace detail
+} // namespace herd
+
+#endif // HERD_DETAIL_WAIT_CORE_HPP

@@ -1,0 +1,335 @@
+//
+// herd/gather.hpp
+// ~~~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_GATHER_HPP
+#define HERD_GATHER_HPP
+
+#include <herd/config.hpp>
+#include <herd/detail/wait_core.hpp>
+#include <herd/future.hpp>
+#include <herd/polling.hpp>
+#include <herd/progress.hpp>
+
+#include <map>
+#include <optional>
+#include <tuple>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace herd {
+
+/// What gather does with the inputs still pending when it fails or times out.
+enum class failure_policy
+{
+  cancel_pending, ///< Request cancellation of every unfinished input.
+  leave_pending   ///< Leave them running.
+};
+
+/// Options of gather, gather_settled and gather_iter.
+struct gather_options
+{
+  /// Raise herd::timeout_error if not every input finished in time (for
+  /// gather_iter: the whole iteration).
+  std::optional<duration> timeout{};
+  failure_policy on_failure = failure_policy::cancel_pending;
+  progress_option progress = {};
+  polling_algorithm polling = polling_algorithm::adaptive;
+};
+
+namespace detail {
+
+template <class T>
+using gathered_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
+
+template <class T>
+gathered_t<T> gathered_value(const future<T>& f)
+{
+  if constexpr (std::is_void_v<T>)
+  {
+    f.get();
+    return {};
+  }
+  else
+    return value_copy(f);
+}
+
+// Waits for every state, or (fail_fast) until one fails. Applies the
+// policy to the unfinished inputs on a failure or a timeout, then rethrows.
+inline void gather_states(multi_wait& mw, const gather_options& o, bool fail_fast, const char* call)
+{
+  progress_reporter progress(o.progress, mw.size());
+  std::size_t checked = 0;
+  std::optional<std::size_t> failed;
+  try
+  {
+    wait_states(mw, deadline_after(o.timeout), progress, call,
+                [&](std::size_t settled)
+                {
+                  if (fail_fast)
+                    for (; checked < settled && !failed; ++checked)
+                      if (failed_or_cancelled(mw.state(mw.settled_at(checked))))
+                        failed = mw.settled_at(checked);
+                  return failed.has_value() || settled == mw.size();
+                });
+  }
+  catch (const timeout_error&)
+  {
+    if (o.on_failure == failure_policy::cancel_pending)
+      cancel_unfinished(mw);
+    throw;
+  }
+  if (failed)
+  {
+    if (o.on_failure == failure_policy::cancel_pending)
+      cancel_unfinished(mw);
+    std::rethrow_exception(mw.state(*failed).error());
+  }
+}
+
+template <class T>
+outcome<gathered_t<T>> settled_outcome(const future<T>& f)
+{
+  if (auto e = f.exception())
+    return outcome<gathered_t<T>>(e);
+  return outcome<gathered_t<T>>(gathered_value(f));
+}
+
+template <class R, class Make>
+auto collect(const R& fs, Make make)
+{
+  using value = decltype(make(future_of(*std::begin(fs))));
+  if constexpr (map_like<R>)
+  {
+    std::map<typename R::key_type, value> out;
+    for (const auto& [k, f] : fs)
+      out.emplace(k, make(f));
+    return out;
+  }
+  else
+  {
+    std::vector<value> out;
+    if constexpr (requires { fs.size(); })
+      out.reserve(fs.size());
+    for (const auto& f : fs)
+      out.push_back(make(f));
+    return out;
+  }
+}
+
+} // namespace detail
+
+/// Blocks for every input's value, in input order; fails fast.
+/**
+ * @param fs A range of `herd::future<T>` (gives `std::vector<T>`) or an
+ * associative container of them (gives a `std::map` with the same keys).
+ * `future<void>` inputs give `std::monostate` values.
+ *
+ * The first failure (in completion order) is raised as soon as it happens,
+ * unchanged; with `failure_policy::cancel_pending` the unfinished inputs
+ * are cancelled first. A timeout raises herd::timeout_error under the same
+ * policy. Values are copied out of the shared futures, so T must be
+ * copyable.
+ */
+template <detail::herd_future_range R>
+auto gather(const R& fs, const gather_options& options = {})
+{
+  detail::multi_wait mw(detail::states_of(fs));
+  if (mw.size())
+    detail::gather_states(mw, options, true, "herd::gather");
+  return detail::collect(fs, [](const auto& f) { return detail::gathered_value(f); });
+}
+
+/// Like gather, but never raises for an input's failure: each result is an outcome.
+/**
+ * Python's `gather(..., return_exceptions=True)`. A timeout still raises
+ * herd::timeout_error (after applying @c options.on_failure).
+ */
+template <detail::herd_future_range R>
+auto gather_settled(const R& fs, const gather_options& options = {})
+{
+  detail::multi_wait mw(detail::states_of(fs));
+  if (mw.size())
+    detail::gather_states(mw, options, false, "herd::gather_settled");
+  return detail::collect(fs, [](const auto& f) { return detail::settled_outcome(f); });
+}
+
+/// The value of one future (the single-input form of gather).
+template <class T>
+detail::gathered_t<T> gather(const future<T>& f, const gather_options& options = {})
+{
+  std::vector<future<T>> one{f};
+  return std::move(gather(one, options).front());
+}
+
+/// The values of several futures of any types, as a tuple; fails fast.
+template <class T1, class T2, class... Ts>
+std::tuple<detail::gathered_t<T1>, detail::gathered_t<T2>, detail::gathered_t<Ts>...>
+gather(const future<T1>& f1, const future<T2>& f2, const future<Ts>&... fs)
+{
+  detail::multi_wait mw(std::vector<detail::state_base*>{&detail::future_access::mutable_state(f1),
+                                                         &detail::future_access::mutable_state(f2),
+                                                         &detail::future_access::mutable_state(fs)...});
+  detail::gather_states(mw, gather_options{}, true, "herd::gather");
+  return {detail::gathered_value(f1), detail::gathered_value(f2), detail::gathered_value(fs)...};
+}
+
+/// Results in completion order (see gather_iter and gather_iter_settled).
+template <class Key, class Future, bool Settled>
+class gather_view
+{
+  using value_t = detail::gathered_t<typename Future::value_type>;
+
+public:
+  using value_type = std::pair<Key, std::conditional_t<Settled, outcome<value_t>, value_t>>;
+
+  class iterator
+  {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = gather_view::value_type;
+    using difference_type = std::ptrdiff_t;
+
+    iterator() = default;
+    value_type& operator*() const { return *view_->current_; }
+    value_type* operator->() const { return &*view_->current_; }
+    iterator& operator++()
+    {
+      view_->advance();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
+
+  private:
+    bool at_end() const { return !view_->current_; }
+
+  public:
+
+  private:
+    friend class gather_view;
+    explicit iterator(gather_view* v) : view_(v) {}
+    gather_view* view_ = nullptr;
+  };
+
+  gather_view(std::vector<Key> keys, std::vector<Future> fs, const gather_options& o)
+    : keys_(std::move(keys)), futures_(std::move(fs)), options_(o), deadline_(detail::deadline_after(o.timeout)),
+      progress_(options_.progress, futures_.size())
+  {
+    std::vector<detail::state_base*> states;
+    for (const auto& f : futures_)
+      states.push_back(&detail::future_access::mutable_state(f));
+    mw_.emplace(std::move(states));
+  }
+  gather_view(const gather_view&) = delete;
+  gather_view& operator=(const gather_view&) = delete;
+
+  /// Leaving before the end applies the failure policy to what is unfinished.
+  ~gather_view()
+  {
+    if (next_ < futures_.size() && options_.on_failure == failure_policy::cancel_pending)
+      detail::cancel_unfinished(*mw_);
+  }
+
+  iterator begin()
+  {
+    if (!started_)
+    {
+      started_ = true;
+      advance();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+  void advance()
+  {
+    current_.reset();
+    if (next_ >= futures_.size())
+    {
+      progress_.finish(next_);
+      return;
+    }
+    if (!deadline_)
+      for (std::size_t i = 0; i < mw_->size(); ++i)
+        if (!mw_->state(i).done())
+          mw_->state(i).check_deadlock("herd::gather_iter");
+    if (mw_->wait_more(next_, deadline_) == next_)
+    {
+      progress_.finish(next_);
+      throw timeout_error("herd::gather_iter: timed out with " + std::to_string(futures_.size() - next_) +
+                          " input(s) unfinished");
+    }
+    const std::size_t i = mw_->settled_at(next_);
+    ++next_;
+    progress_.update(next_);
+    if constexpr (Settled)
+      current_.emplace(keys_[i], detail::settled_outcome(futures_[i]));
+    else
+      current_.emplace(keys_[i], detail::gathered_value(futures_[i])); // a failure is raised here
+  }
+
+  std::vector<Key> keys_;
+  std::vector<Future> futures_;
+  gather_options options_;
+  detail::deadline_t deadline_;
+  detail::progress_reporter progress_;
+  std::optional<detail::multi_wait> mw_;
+  std::optional<value_type> current_;
+  std::size_t next_ = 0;
+  bool started_ = false;
+};
+
+namespace detail {
+
+template <bool Settled, class R>
+auto make_gather_view(const R& fs, const gather_options& o)
+{
+  using key = range_key_t<R>;
+  using fut = range_future_t<R>;
+  std::vector<key> keys;
+  std::vector<fut> futures;
+  std::size_t i = 0;
+  for (const auto& e : fs)
+  {
+    if constexpr (map_like<R>)
+      keys.push_back(e.first);
+    else
+      keys.push_back(i++);
+    futures.push_back(future_of(e));
+  }
+  return gather_view<key, fut, Settled>(std::move(keys), std::move(futures), o);
+}
+
+} // namespace detail
+
+/// Yields `std::pair<index_or_key, T>` as the inputs finish.
+/**
+ * The timeout covers the whole iteration. A failure is raised (unchanged)
+ * when its item is reached. Leaving the loop early, by break or by an
+ * exception, applies @c options.on_failure to the unfinished inputs.
+ */
+template <detail::herd_future_range R>
+auto gather_iter(const R& fs, const gather_options& options = {})
+{
+  return detail::make_gather_view<false>(fs, options);
+}
+
+/// Like gather_iter, yielding `std::pair<index_or_key, outcome<T>>`; raises no task failure.
+template <detail::herd_future_range R>
+auto gather_iter_settled(const R& fs, const gather_options& options = {})
+{
+  return detail::make_gather_view<true>(fs, options);
+}
+
+} // namespace herd
+
+#endif // HERD_GATHER_HPP

@@ -1,0 +1,249 @@
+//
+// herd/wait.hpp
+// ~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_WAIT_HPP
+#define HERD_WAIT_HPP
+
+#include <herd/config.hpp>
+#include <herd/detail/wait_core.hpp>
+#include <herd/future.hpp>
+#include <herd/polling.hpp>
+#include <herd/progress.hpp>
+
+#include <optional>
+#include <string_view>
+
+namespace herd {
+
+/// When herd::wait returns.
+enum class return_when
+{
+  all_completed,   ///< Every input has finished.
+  first_completed, ///< At least one input has finished.
+  first_exception  ///< An input failed, or else every input has finished.
+};
+
+/// Parses "all_completed", "first_completed", "first_exception" and the
+/// aliases "all", "first", "exception", case-insensitively.
+/**
+ * @throws std::invalid_argument naming `return_when` and the bad text.
+ */
+HERD_DECL return_when parse_return_when(std::string_view text);
+
+/// Options of herd::wait.
+struct wait_options
+{
+  return_when when = return_when::all_completed;
+  /// Raise herd::timeout_error if the condition is not met in time.
+  std::optional<duration> timeout{};
+  /// Report progress (see progress_option).
+  progress_option progress = {};
+  /// How foreign (std::) futures are polled; herd futures never poll.
+  polling_algorithm polling = polling_algorithm::adaptive;
+};
+
+/// What herd::wait returns: the inputs split by whether they had finished.
+/**
+ * Both keep the input's container kind and order: a map stays a map with
+ * its keys, a vector a vector. Inputs that are not growable sequences
+ * (`std::array`, `std::span`) give `std::vector`s.
+ */
+template <class Container>
+struct wait_result
+{
+  Container done;
+  Container not_done;
+};
+
+namespace detail {
+
+// A named concept: g++ 12 cannot mangle a requires-expression in a signature.
+template <class R>
+concept growable_sequence = requires(R r, range_element_t<R> e) { r.push_back(e); };
+
+template <class R>
+using wait_container_t = std::conditional_t<map_like<R> || growable_sequence<R>, std::remove_cvref_t<R>,
+                                            std::vector<range_element_t<R>>>;
+
+} // namespace detail
+
+/// Blocks until the condition in @c options.when holds, then splits the inputs.
+/**
+ * @param fs A range of `herd::future<T>` or an associative container
+ * mapping keys to them. An empty input returns at once.
+ *
+ * `first_completed` returns everything done at that moment;
+ * `first_exception` returns when an input has failed (a cancelled input does
+ * not count, as in Python) and otherwise when all are done. wait never
+ * cancels anything.
+ *
+ * @throws herd::timeout_error when @c options.timeout passes first.
+ * @throws std::logic_error when waiting without a timeout on a thread of
+ * the executor that must run an unfinished input could deadlock.
+ */
+template <detail::herd_future_range R>
+wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& options = {})
+{
+  using container = detail::wait_container_t<R>;
+  auto states = detail::states_of(fs);
+  if (!states.empty())
+  {
+    detail::multi_wait mw(std::move(states));
+    detail::progress_reporter progress(options.progress, mw.size());
+    std::size_t failures_seen = 0, checked = 0;
+    detail::wait_states(mw, detail::deadline_after(options.timeout), progress, "herd::wait",
+                        [&](std::size_t settled)
+                        {
+                          if (settled == mw.size())
+                            return true;
+                          switch (options.when)
+                          {
+                          case return_when::first_completed: return settled > 0;
+                          case return_when::first_exception:
+                            for (; checked < settled; ++checked)
+                              failures_seen += mw.state(mw.settled_at(checked)).state() == task_state::failed;
+                            return failures_seen > 0;
+                          case return_when::all_completed: break;
+                          }
+                          return false;
+                        });
+  }
+  wait_result<container> r;
+  for (const auto& e : fs)
+  {
+    container& into = detail::future_of(e).done() ? r.done : r.not_done;
+    if constexpr (detail::map_like<container>)
+      into.emplace(e.first, e.second);
+    else
+      into.push_back(e);
+  }
+  return r;
+}
+
+/// Blocks until @c f is done; the single-future form of wait. Returns done().
+template <class T>
+bool wait(const future<T>& f, const wait_options& options = {})
+{
+  std::vector<future<T>> one{f};
+  return !wait(one, options).done.empty();
+}
+
+/// The inputs in the order they finish (see as_completed()).
+template <class Future>
+class completion_view
+{
+public:
+  class iterator
+  {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = Future;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Future*;
+    using reference = const Future&;
+
+    iterator() = default;
+    reference operator*() const { return view_->current_; }
+    pointer operator->() const { return &view_->current_; }
+    iterator& operator++()
+    {
+      view_->advance();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
+
+  private:
+    bool at_end() const { return view_->at_end(); }
+
+  public:
+
+  private:
+    friend class completion_view;
+    explicit iterator(completion_view* v) : view_(v) {}
+    completion_view* view_ = nullptr;
+  };
+
+  completion_view(std::vector<Future> fs, std::optional<duration> timeout)
+    : futures_(std::move(fs)), deadline_(detail::deadline_after(timeout))
+  {
+    std::vector<detail::state_base*> states;
+    for (const auto& f : futures_)
+      states.push_back(&detail::future_access::mutable_state(f));
+    mw_.emplace(std::move(states));
+  }
+  completion_view(const completion_view&) = delete;
+  completion_view& operator=(const completion_view&) = delete;
+
+  iterator begin()
+  {
+    if (!started_)
+    {
+      started_ = true;
+      advance();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+  bool at_end() const noexcept { return next_ > futures_.size(); }
+
+  void advance()
+  {
+    if (next_ >= futures_.size())
+    {
+      next_ = futures_.size() + 1;
+      return;
+    }
+    if (!deadline_)
+      for (std::size_t i = 0; i < mw_->size(); ++i)
+        if (!mw_->state(i).done())
+          mw_->state(i).check_deadlock("herd::as_completed");
+    if (mw_->wait_more(next_, deadline_) == next_)
+      throw timeout_error("herd::as_completed: timed out with " + std::to_string(futures_.size() - next_) +
+                          " input(s) unfinished");
+    current_ = futures_[mw_->settled_at(next_)];
+    ++next_;
+  }
+
+  std::vector<Future> futures_;
+  detail::deadline_t deadline_;
+  std::optional<detail::multi_wait> mw_;
+  Future current_;
+  std::size_t next_ = 0;
+  bool started_ = false;
+};
+
+/// Yields the futures of @c fs in the order they finish.
+/**
+ * Completion is pushed: the loop wakes as each input finishes. Leaving the
+ * loop early cancels nothing. For an associative input the mapped futures
+ * are yielded.
+ *
+ * @throws herd::timeout_error from the iteration when @c timeout (for the
+ * whole iteration) passes before the next input finishes.
+ */
+template <detail::herd_future_range R>
+completion_view<detail::range_future_t<R>> as_completed(const R& fs, std::optional<duration> timeout = std::nullopt)
+{
+  std::vector<detail::range_future_t<R>> v;
+  for (const auto& e : fs)
+    v.push_back(detail::future_of(e));
+  return completion_view<detail::range_future_t<R>>(std::move(v), timeout);
+}
+
+} // namespace herd
+
+#if defined(HERD_HEADER_ONLY)
+#include <herd/impl/wait.ipp>
+#endif
+
+#endif // HERD_WAIT_HPP

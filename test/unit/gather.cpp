@@ -1,0 +1,291 @@
+// Tests for herd/gather.hpp: gather, gather_settled, gather_iter, gather_iter_settled.
+#include "test_support.hpp"
+
+#include <herd/async_executor.hpp>
+#include <herd/gather.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <map>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <variant>
+#include <vector>
+
+using namespace std::chrono_literals;
+using herd::failure_policy;
+using herd::task_state;
+using herd::test::test_error;
+
+namespace {
+
+struct promises
+{
+  explicit promises(std::size_t n) : ps(n)
+  {
+    for (auto& p : ps)
+      fs.push_back(p.get_future());
+  }
+  std::vector<herd::promise<int>> ps;
+  std::vector<herd::future<int>> fs;
+};
+
+int code_of(const std::exception_ptr& e)
+{
+  try
+  {
+    std::rethrow_exception(e);
+  }
+  catch (const test_error& t)
+  {
+    return t.code;
+  }
+  catch (...)
+  {
+  }
+  return -1;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(gather)
+
+BOOST_AUTO_TEST_CASE(values_come_back_in_input_order, *boost::unit_test::timeout(60))
+{
+  promises p(3);
+  std::thread setter(
+      [&]
+      {
+        p.ps[2].set_value(2);
+        p.ps[0].set_value(0);
+        p.ps[1].set_value(1);
+      });
+  std::vector<int> v = herd::gather(p.fs);
+  setter.join();
+  BOOST_TEST((v == std::vector<int>{0, 1, 2}));
+  std::vector<herd::future<int>> none;
+  BOOST_TEST(herd::gather(none).empty());
+}
+
+BOOST_AUTO_TEST_CASE(maps_tuples_and_single_futures)
+{
+  auto a = herd::make_ready_future(1);
+  auto b = herd::make_ready_future(std::string("two"));
+  auto c = herd::make_ready_future();
+  std::map<std::string, herd::future<int>> m{{"x", a}, {"y", herd::make_ready_future(5)}};
+  std::map<std::string, int> got = herd::gather(m);
+  BOOST_TEST(got.at("x") == 1);
+  BOOST_TEST(got.at("y") == 5);
+
+  auto [i, s, v] = herd::gather(a, b, c);
+  BOOST_TEST(i == 1);
+  BOOST_TEST(s == "two");
+  static_assert(std::is_same_v<decltype(v), std::monostate>);
+  BOOST_TEST(herd::gather(b) == "two");
+}
+
+BOOST_AUTO_TEST_CASE(fail_fast_cancels_the_pending_inputs)
+{
+  promises p(3);
+  p.ps[1].set_exception(std::make_exception_ptr(test_error(1)));
+  try
+  {
+    herd::gather(p.fs);
+    BOOST_FAIL("no failure");
+  }
+  catch (const test_error& e)
+  {
+    BOOST_TEST(e.code == 1);
+  }
+  BOOST_TEST((p.fs[0].state() == task_state::cancelled));
+  BOOST_TEST((p.fs[2].state() == task_state::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(leave_pending_leaves_the_pending_inputs)
+{
+  promises p(2);
+  p.ps[0].set_exception(std::make_exception_ptr(test_error(2)));
+  BOOST_CHECK_THROW(herd::gather(p.fs, {.on_failure = failure_policy::leave_pending}), test_error);
+  BOOST_TEST((p.fs[1].state() == task_state::pending));
+  p.ps[1].set_value(1);
+  BOOST_TEST(p.fs[1].get() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(the_first_failure_in_completion_order_is_raised)
+{
+  promises p(3);
+  herd::gather_options o;
+  o.on_failure = failure_policy::leave_pending;
+  o.progress = [&](std::size_t done, std::size_t, std::chrono::duration<double>)
+  {
+    // Runs on the gathering thread once it waits: fail input 2, then input 0.
+    if (done == 0)
+    {
+      p.ps[2].set_exception(std::make_exception_ptr(test_error(20)));
+      p.ps[0].set_exception(std::make_exception_ptr(test_error(0)));
+    }
+  };
+  try
+  {
+    herd::gather(p.fs, o);
+    BOOST_FAIL("no failure");
+  }
+  catch (const test_error& e)
+  {
+    BOOST_TEST(e.code == 20);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(timeout_applies_the_policy)
+{
+  {
+    promises p(2);
+    p.ps[0].set_value(0);
+    BOOST_CHECK_THROW(herd::gather(p.fs, {.timeout = 1ms}), herd::timeout_error);
+    BOOST_TEST((p.fs[1].state() == task_state::cancelled));
+  }
+  {
+    promises p(2);
+    BOOST_CHECK_THROW(herd::gather(p.fs, {.timeout = 0ms, .on_failure = failure_policy::leave_pending}),
+                      herd::timeout_error);
+    BOOST_TEST((p.fs[0].state() == task_state::pending));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gather_settled_never_raises_a_task_failure)
+{
+  promises p(3);
+  p.ps[0].set_value(7);
+  p.ps[1].set_exception(std::make_exception_ptr(test_error(3)));
+  p.fs[2].cancel();
+  std::vector<herd::outcome<int>> o = herd::gather_settled(p.fs);
+  BOOST_TEST(o[0].value() == 7);
+  BOOST_TEST(code_of(o[1].error()) == 3);
+  BOOST_CHECK_THROW(o[2].value(), herd::cancelled_error);
+
+  std::map<int, herd::future<int>> m{{4, p.fs[0]}, {5, p.fs[1]}};
+  auto om = herd::gather_settled(m);
+  BOOST_TEST(om.at(4).value() == 7);
+  BOOST_TEST(!om.at(5).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(gather_iter_yields_pairs_in_completion_order)
+{
+  promises p(3);
+  auto view = herd::gather_iter(p.fs);
+  p.ps[1].set_value(10);
+  auto it = view.begin();
+  BOOST_TEST(it->first == 1u);
+  BOOST_TEST(it->second == 10);
+  p.ps[2].set_value(20);
+  ++it;
+  BOOST_TEST(it->first == 2u);
+  p.ps[0].set_value(0);
+  ++it;
+  BOOST_TEST(it->first == 0u);
+  ++it;
+  BOOST_TEST((it == view.end()));
+}
+
+BOOST_AUTO_TEST_CASE(gather_iter_raises_a_failure_when_reached_and_cancels_the_rest)
+{
+  promises p(3);
+  p.ps[0].set_value(0);
+  p.ps[1].set_exception(std::make_exception_ptr(test_error(9)));
+  std::vector<std::size_t> seen;
+  try
+  {
+    for (auto& [index, value] : herd::gather_iter(p.fs))
+      seen.push_back(index);
+    BOOST_FAIL("no failure");
+  }
+  catch (const test_error& e)
+  {
+    BOOST_TEST(e.code == 9);
+  }
+  BOOST_TEST((seen == std::vector<std::size_t>{0}));
+  BOOST_TEST((p.fs[2].state() == task_state::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(leaving_gather_iter_early_applies_the_policy)
+{
+  {
+    promises p(2);
+    p.ps[0].set_value(0);
+    for (auto& item : herd::gather_iter(p.fs))
+    {
+      BOOST_TEST(item.second == 0);
+      break;
+    }
+    BOOST_TEST((p.fs[1].state() == task_state::cancelled));
+  }
+  {
+    promises p(2);
+    p.ps[0].set_value(0);
+    for (auto& item : herd::gather_iter(p.fs, {.on_failure = failure_policy::leave_pending}))
+    {
+      BOOST_TEST(item.second == 0);
+      break;
+    }
+    BOOST_TEST((p.fs[1].state() == task_state::pending));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(gather_iter_keeps_map_keys_and_times_out_over_the_whole_loop)
+{
+  promises p(2);
+  p.ps[0].set_value(1);
+  std::map<std::string, herd::future<int>> m{{"first", p.fs[0]}, {"second", p.fs[1]}};
+  auto view = herd::gather_iter(m, {.timeout = 1ms});
+  auto it = view.begin();
+  BOOST_TEST(it->first == "first");
+  BOOST_CHECK_THROW(++it, herd::timeout_error);
+}
+
+BOOST_AUTO_TEST_CASE(gather_iter_settled_yields_outcomes)
+{
+  promises p(2);
+  p.ps[0].set_exception(std::make_exception_ptr(test_error(4)));
+  p.ps[1].set_value(8);
+  int failures = 0, values = 0;
+  for (auto& [index, o] : herd::gather_iter_settled(p.fs))
+  {
+    if (o.has_value())
+      values += o.value();
+    else
+      failures += code_of(o.error()) == 4;
+  }
+  BOOST_TEST(failures == 1);
+  BOOST_TEST(values == 8);
+}
+
+BOOST_AUTO_TEST_CASE(gather_over_executor_tasks, *boost::unit_test::timeout(120))
+{
+  herd::async_executor ex(2);
+  std::vector<herd::future<long>> fs;
+  for (long i = 0; i < 10000; ++i)
+    fs.push_back(ex.submit([i] { return i * 2; }));
+  std::vector<long> v = herd::gather(fs);
+  long sum = 0;
+  for (std::size_t i = 0; i < v.size(); ++i)
+  {
+    BOOST_TEST_REQUIRE(v[i] == static_cast<long>(i) * 2);
+    sum += v[i];
+  }
+  BOOST_TEST(sum == 9999L * 10000L);
+
+  // A failing task fails the gather and cancels what is still queued.
+  herd::async_executor one(1);
+  herd::promise<void> gate;
+  auto blocker = one.submit([g = gate.get_future()] { g.wait(); });
+  std::vector<herd::future<int>> mixed{one.submit([]() -> int { throw test_error(5); }),
+                                       one.submit([] { return 1; })};
+  std::thread opener([&] { gate.set_value(); });
+  BOOST_CHECK_THROW(herd::gather(mixed), test_error);
+  opener.join();
+  one.shutdown();
+  BOOST_TEST((mixed[1].state() == task_state::cancelled || mixed[1].state() == task_state::completed));
+  herd::test::check_balanced(one.stats());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,273 @@
+// Tests for herd/wait.hpp: wait, return_when, as_completed.
+#include "test_support.hpp"
+
+#include <herd/async_executor.hpp>
+#include <herd/wait.hpp>
+
+#include <boost/test/unit_test.hpp>
+#include <array>
+#include <list>
+#include <map>
+#include <thread>
+#include <vector>
+
+using namespace std::chrono_literals;
+using herd::return_when;
+using herd::task_state;
+using herd::test::test_error;
+
+namespace {
+
+struct promises
+{
+  explicit promises(std::size_t n) : ps(n)
+  {
+    for (auto& p : ps)
+      fs.push_back(p.get_future());
+  }
+  std::vector<herd::promise<int>> ps;
+  std::vector<herd::future<int>> fs;
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(wait)
+
+BOOST_AUTO_TEST_CASE(parse_return_when_accepts_names_and_aliases)
+{
+  BOOST_TEST((herd::parse_return_when("all_completed") == return_when::all_completed));
+  BOOST_TEST((herd::parse_return_when("ALL") == return_when::all_completed));
+  BOOST_TEST((herd::parse_return_when("First_Completed") == return_when::first_completed));
+  BOOST_TEST((herd::parse_return_when("first") == return_when::first_completed));
+  BOOST_TEST((herd::parse_return_when("first_exception") == return_when::first_exception));
+  BOOST_TEST((herd::parse_return_when("Exception") == return_when::first_exception));
+  try
+  {
+    herd::parse_return_when("sometimes");
+    BOOST_FAIL("accepted a bad name");
+  }
+  catch (const std::invalid_argument& e)
+  {
+    const std::string what = e.what();
+    BOOST_TEST(what.find("return_when") != std::string::npos);
+    BOOST_TEST(what.find("sometimes") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(empty_inputs_return_at_once)
+{
+  std::vector<herd::future<int>> none;
+  auto [done, not_done] = herd::wait(none, {.when = return_when::all_completed});
+  BOOST_TEST(done.empty());
+  BOOST_TEST(not_done.empty());
+  std::map<int, herd::future<int>> no_map;
+  BOOST_TEST(herd::wait(no_map).done.empty());
+}
+
+BOOST_AUTO_TEST_CASE(first_completed_returns_everything_done_at_that_moment)
+{
+  promises p(4);
+  p.ps[1].set_value(1);
+  p.ps[3].set_value(3);
+  auto [done, not_done] = herd::wait(p.fs, {.when = return_when::first_completed});
+  BOOST_TEST(done.size() == 2u);
+  BOOST_TEST(done[0].get() == 1); // input order within each part
+  BOOST_TEST(done[1].get() == 3);
+  BOOST_TEST(not_done.size() == 2u);
+  BOOST_TEST((not_done[0].state() == task_state::pending));
+}
+
+BOOST_AUTO_TEST_CASE(first_completed_wakes_on_a_completion_from_another_thread, *boost::unit_test::timeout(60))
+{
+  promises p(3);
+  std::thread setter([&] { p.ps[2].set_value(7); });
+  auto r = herd::wait(p.fs, {.when = return_when::first_completed});
+  setter.join();
+  BOOST_TEST(r.done.size() == 1u);
+  BOOST_TEST(r.done[0].get() == 7);
+  BOOST_TEST(r.not_done.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(all_completed_waits_for_every_input, *boost::unit_test::timeout(60))
+{
+  promises p(3);
+  std::thread setter(
+      [&]
+      {
+        for (int i = 0; i < 3; ++i)
+          p.ps[i].set_value(i);
+      });
+  auto r = herd::wait(p.fs);
+  setter.join();
+  BOOST_TEST(r.done.size() == 3u);
+  BOOST_TEST(r.not_done.empty());
+}
+
+BOOST_AUTO_TEST_CASE(first_exception_returns_on_a_failure_or_when_all_are_done)
+{
+  {
+    promises p(3);
+    p.ps[1].set_exception(std::make_exception_ptr(test_error(1)));
+    auto r = herd::wait(p.fs, {.when = return_when::first_exception});
+    BOOST_TEST(r.done.size() == 1u);
+    BOOST_TEST((r.done[0].state() == task_state::failed));
+    BOOST_TEST(r.not_done.size() == 2u);
+  }
+  {
+    promises p(2);
+    p.ps[0].set_value(0);
+    p.ps[1].set_value(1);
+    auto r = herd::wait(p.fs, {.when = return_when::first_exception});
+    BOOST_TEST(r.done.size() == 2u);
+  }
+  {
+    // A cancelled input is not an exception here (as in Python).
+    promises p(2);
+    p.fs[0].cancel();
+    BOOST_CHECK_THROW(herd::wait(p.fs, {.when = return_when::first_exception, .timeout = 0ms}), herd::timeout_error);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(timeout_raises_and_cancels_nothing)
+{
+  promises p(2);
+  p.ps[0].set_value(0);
+  try
+  {
+    herd::wait(p.fs, {.timeout = 1ms});
+    BOOST_FAIL("no timeout");
+  }
+  catch (const herd::timeout_error& e)
+  {
+    BOOST_TEST(std::string(e.what()).find("1 of 2") != std::string::npos);
+  }
+  BOOST_TEST((p.fs[1].state() == task_state::pending));
+}
+
+BOOST_AUTO_TEST_CASE(containers_keep_their_kind_and_keys)
+{
+  promises p(3);
+  p.ps[0].set_value(10);
+  p.ps[2].set_value(30);
+  std::map<std::string, herd::future<int>> m{{"a", p.fs[0]}, {"b", p.fs[1]}, {"c", p.fs[2]}};
+  auto [done, not_done] = herd::wait(m, {.when = return_when::first_completed});
+  static_assert(std::is_same_v<decltype(done), std::map<std::string, herd::future<int>>>);
+  BOOST_TEST(done.size() == 2u);
+  BOOST_TEST(done.at("c").get() == 30);
+  BOOST_TEST(not_done.count("b") == 1u);
+
+  std::list<herd::future<int>> l(p.fs.begin(), p.fs.end());
+  auto lr = herd::wait(l, {.when = return_when::first_completed});
+  static_assert(std::is_same_v<decltype(lr.done), std::list<herd::future<int>>>);
+  BOOST_TEST(lr.done.size() == 2u);
+
+  std::array<herd::future<int>, 3> a{p.fs[0], p.fs[1], p.fs[2]};
+  auto ar = herd::wait(a, {.when = return_when::first_completed});
+  static_assert(std::is_same_v<decltype(ar.done), std::vector<herd::future<int>>>);
+  BOOST_TEST(ar.not_done.size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(single_future_and_progress_callback)
+{
+  herd::promise<int> p;
+  auto f = p.get_future();
+  BOOST_CHECK_THROW(herd::wait(f, {.timeout = 0ms}), herd::timeout_error);
+  p.set_value(1);
+  BOOST_TEST(herd::wait(f));
+
+  promises ps(3);
+  std::vector<std::size_t> seen;
+  std::size_t total_seen = 0;
+  herd::wait_options o;
+  o.progress = [&](std::size_t done, std::size_t total, std::chrono::duration<double>)
+  {
+    seen.push_back(done);
+    total_seen = total;
+    // Settle one more input each time the waiter reports (deterministic progress).
+    if (done < 3)
+      ps.ps[done].set_value(static_cast<int>(done));
+  };
+  herd::wait(ps.fs, o);
+  BOOST_TEST(total_seen == 3u);
+  BOOST_TEST(seen.front() == 0u);
+  BOOST_TEST(seen.back() == 3u);
+  BOOST_TEST(std::is_sorted(seen.begin(), seen.end()));
+}
+
+BOOST_AUTO_TEST_CASE(waiting_on_an_own_thread_for_a_queued_task_throws, *boost::unit_test::timeout(60))
+{
+  herd::async_executor ex(1);
+  herd::promise<herd::future<int>> later;
+  auto waiter = ex.submit(
+      [f = later.get_future()]
+      {
+        std::vector<herd::future<int>> fs{f.get()};
+        herd::wait(fs);
+      });
+  later.set_value(ex.submit([] { return 1; }));
+  try
+  {
+    waiter.get();
+    BOOST_FAIL("no logic_error");
+  }
+  catch (const std::logic_error& e)
+  {
+    BOOST_TEST(std::string(e.what()).find("herd::wait") != std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(as_completed_yields_in_completion_order)
+{
+  promises p(3);
+  auto view = herd::as_completed(p.fs);
+  p.ps[2].set_value(2);
+  auto it = view.begin();
+  BOOST_TEST(it->get() == 2);
+  p.ps[0].set_value(0);
+  ++it;
+  BOOST_TEST(it->get() == 0);
+  p.ps[1].set_value(1);
+  ++it;
+  BOOST_TEST(it->get() == 1);
+  ++it;
+  BOOST_TEST((it == view.end()));
+}
+
+BOOST_AUTO_TEST_CASE(as_completed_over_executor_tasks_sees_every_one, *boost::unit_test::timeout(60))
+{
+  herd::async_executor ex(2);
+  std::vector<herd::future<int>> fs;
+  for (int i = 0; i < 500; ++i)
+    fs.push_back(ex.submit([i] { return i; }));
+  long sum = 0;
+  int count = 0;
+  for (const auto& f : herd::as_completed(fs))
+  {
+    sum += f.get();
+    ++count;
+  }
+  BOOST_TEST(count == 500);
+  BOOST_TEST(sum == 499 * 500 / 2);
+}
+
+BOOST_AUTO_TEST_CASE(as_completed_times_out_and_leaving_early_cancels_nothing)
+{
+  promises p(2);
+  p.ps[0].set_value(0);
+  {
+    auto view = herd::as_completed(p.fs, 1ms);
+    auto it = view.begin();
+    BOOST_TEST(it->get() == 0);
+    BOOST_CHECK_THROW(++it, herd::timeout_error);
+  }
+  {
+    for (const auto& f : herd::as_completed(p.fs))
+    {
+      BOOST_TEST(f.get() == 0);
+      break;
+    }
+  }
+  BOOST_TEST((p.fs[1].state() == task_state::pending));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
