@@ -12,6 +12,7 @@
 #define HERD_GATHER_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/foreign.hpp>
 #include <herd/detail/wait_core.hpp>
 #include <herd/future.hpp>
 #include <herd/polling.hpp>
@@ -179,6 +180,74 @@ gather(const future<T1>& f1, const future<T2>& f2, const future<Ts>&... fs)
                                                          &detail::future_access::mutable_state(fs)...});
   detail::gather_states(mw, gather_options{}, true, "herd::gather");
   return {detail::gathered_value(f1), detail::gathered_value(f2), detail::gathered_value(fs)...};
+}
+
+/// gather over futures that cannot notify: `std::future` or `std::shared_future`.
+/**
+ * They are polled on the schedule of @c options.polling (see poller); each
+ * value is read as soon as it is seen ready (a `std::future` is consumed).
+ * The first failure seen is raised; since standard futures cannot be
+ * cancelled, @c options.on_failure has nothing to act on.
+ */
+template <detail::foreign_future_range R>
+auto gather(R& fs, const gather_options& options = {})
+{
+  using value = detail::foreign_value_t<R>;
+  const std::size_t n = detail::foreign_size(fs);
+  std::vector<std::optional<value>> slots(n);
+  std::exception_ptr failure;
+  detail::progress_reporter progress(options.progress, n);
+  detail::poll_foreign(
+      fs, detail::deadline_after(options.timeout), options.polling, progress, "herd::gather",
+      [&](std::size_t i, auto& f)
+      {
+        try
+        {
+          slots[i].emplace(detail::foreign_value(f));
+        }
+        catch (...)
+        {
+          if (!failure)
+            failure = std::current_exception();
+        }
+      },
+      [&](std::size_t done, std::size_t total) { return failure || done == total; });
+  if (failure)
+    std::rethrow_exception(failure);
+  std::vector<value> out;
+  out.reserve(n);
+  for (auto& s : slots)
+    out.push_back(std::move(*s));
+  return out;
+}
+
+/// gather_settled over `std::future` or `std::shared_future` (polled).
+template <detail::foreign_future_range R>
+auto gather_settled(R& fs, const gather_options& options = {})
+{
+  using value = detail::foreign_value_t<R>;
+  const std::size_t n = detail::foreign_size(fs);
+  std::vector<std::optional<outcome<value>>> slots(n);
+  detail::progress_reporter progress(options.progress, n);
+  detail::poll_foreign(
+      fs, detail::deadline_after(options.timeout), options.polling, progress, "herd::gather_settled",
+      [&](std::size_t i, auto& f)
+      {
+        try
+        {
+          slots[i].emplace(detail::foreign_value(f));
+        }
+        catch (...)
+        {
+          slots[i].emplace(std::current_exception());
+        }
+      },
+      [&](std::size_t done, std::size_t total) { return done == total; });
+  std::vector<outcome<value>> out;
+  out.reserve(n);
+  for (auto& s : slots)
+    out.push_back(std::move(*s));
+  return out;
 }
 
 /// Results in completion order (see gather_iter and gather_iter_settled).

@@ -12,6 +12,7 @@
 #define HERD_WAIT_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/foreign.hpp>
 #include <herd/detail/wait_core.hpp>
 #include <herd/future.hpp>
 #include <herd/polling.hpp>
@@ -124,6 +125,52 @@ wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& o
     else
       into.push_back(e);
   }
+  return r;
+}
+
+/// wait over `std::shared_future`s, which cannot notify and are polled.
+/**
+ * Polled on the schedule of @c options.polling (see poller); the result
+ * splits copies of the inputs as for herd futures. A `std::future` cannot
+ * be copied into the result: gather it, or share() it first.
+ */
+template <detail::shared_future_range R>
+wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& options = {})
+{
+  using container = detail::wait_container_t<R>;
+  detail::progress_reporter progress(options.progress, detail::foreign_size(fs));
+  bool failed = false;
+  auto copy = fs; // shared futures: reading them leaves the inputs untouched
+  detail::poll_foreign(
+      copy, detail::deadline_after(options.timeout), options.polling, progress, "herd::wait",
+      [&](std::size_t, auto& f)
+      {
+        if (options.when != return_when::first_exception)
+          return;
+        try
+        {
+          f.get();
+        }
+        catch (...)
+        {
+          failed = true;
+        }
+      },
+      [&](std::size_t done, std::size_t total)
+      {
+        if (done == total)
+          return true;
+        switch (options.when)
+        {
+        case return_when::first_completed: return done > 0;
+        case return_when::first_exception: return failed;
+        case return_when::all_completed: break;
+        }
+        return false;
+      });
+  wait_result<container> r;
+  for (const auto& f : fs)
+    (detail::foreign_ready(f) ? r.done : r.not_done).push_back(f);
   return r;
 }
 

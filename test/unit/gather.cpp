@@ -289,3 +289,73 @@ BOOST_AUTO_TEST_CASE(gather_over_executor_tasks, *boost::unit_test::timeout(120)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(gather_foreign)
+
+BOOST_AUTO_TEST_CASE(std_futures_are_polled_and_read_once, *boost::unit_test::timeout(60))
+{
+  std::vector<std::promise<int>> ps(3);
+  std::vector<std::future<int>> fs;
+  for (auto& p : ps)
+    fs.push_back(p.get_future());
+  ps[0].set_value(0);
+  ps[2].set_value(2);
+  std::thread setter([&] { ps[1].set_value(1); });
+  std::vector<int> v = herd::gather(fs, {.polling = herd::polling_algorithm::progressive});
+  setter.join();
+  BOOST_TEST((v == std::vector<int>{0, 1, 2}));
+  BOOST_TEST(!fs[0].valid()); // consumed
+}
+
+BOOST_AUTO_TEST_CASE(std_future_failures_timeouts_and_settled_outcomes)
+{
+  {
+    std::vector<std::promise<int>> ps(2);
+    std::vector<std::future<int>> fs;
+    for (auto& p : ps)
+      fs.push_back(p.get_future());
+    ps[1].set_exception(std::make_exception_ptr(test_error(6)));
+    BOOST_CHECK_THROW(herd::gather(fs), test_error); // fails fast: input 0 never set
+  }
+  {
+    std::promise<int> never;
+    std::vector<std::shared_future<int>> fs{never.get_future().share()};
+    BOOST_CHECK_THROW(herd::gather(fs, {.timeout = 1ms}), herd::timeout_error);
+  }
+  {
+    std::vector<std::promise<void>> ps(2);
+    std::vector<std::future<void>> fs;
+    for (auto& p : ps)
+      fs.push_back(p.get_future());
+    ps[0].set_value();
+    ps[1].set_exception(std::make_exception_ptr(test_error(8)));
+    auto o = herd::gather_settled(fs);
+    BOOST_TEST(o[0].has_value());
+    BOOST_TEST(code_of(o[1].error()) == 8);
+  }
+  {
+    // A deferred std::async future runs when gather reaches it.
+    std::vector<std::future<int>> fs;
+    fs.push_back(std::async(std::launch::deferred, [] { return 42; }));
+    BOOST_TEST(herd::gather(fs).front() == 42);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(wait_over_shared_futures)
+{
+  std::promise<int> a, b;
+  std::vector<std::shared_future<int>> fs{a.get_future().share(), b.get_future().share()};
+  b.set_value(2);
+  auto [done, not_done] = herd::wait(fs, {.when = herd::return_when::first_completed});
+  BOOST_TEST(done.size() == 1u);
+  BOOST_TEST(done[0].get() == 2);
+  BOOST_TEST(not_done.size() == 1u);
+  a.set_exception(std::make_exception_ptr(test_error(1)));
+  auto r = herd::wait(fs, {.when = herd::return_when::first_exception});
+  BOOST_TEST(r.done.size() == 2u);
+  BOOST_CHECK_THROW(herd::wait(std::vector<std::shared_future<int>>{std::promise<int>().get_future().share()},
+                               {.timeout = 0ms}),
+                    herd::timeout_error);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
