@@ -32,23 +32,29 @@ using herd::test::test_error;
 
 namespace {
 
-// Holds a pool thread until released, so that later tasks stay queued.
+// Holds a pool thread until released, so that later tasks stay queued. The
+// blocking task co-owns the gate's parts: it may still be returning from its
+// wait when the test's gate goes out of scope.
 struct gate
 {
-  herd::promise<void> open_;
-  herd::future<void> opened_ = open_.get_future();
-  std::latch entered_{1};
+  struct parts
+  {
+    herd::promise<void> open_;
+    herd::future<void> opened_ = open_.get_future();
+    std::latch entered_{1};
+  };
+  std::shared_ptr<parts> p_ = std::make_shared<parts>();
 
   auto blocker()
   {
-    return [this]
+    return [p = p_]
     {
-      entered_.count_down();
-      opened_.wait();
+      p->entered_.count_down();
+      p->opened_.wait();
     };
   }
-  void wait_entered() { entered_.wait(); }
-  void open() { open_.set_value(); }
+  void wait_entered() { p_->entered_.wait(); }
+  void open() { p_->open_.set_value(); }
 };
 
 // Waits until stop is requested, without spinning.

@@ -11,12 +11,14 @@
 #ifndef HERD_DETAIL_MULTI_WAIT_HPP
 #define HERD_DETAIL_MULTI_WAIT_HPP
 
+#include <herd/detail/futex.hpp>
 #include <herd/detail/shared_state.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
-#include <memory>
+#include <cstdint>
 #include <mutex>
 #include <optional>
 #include <vector>
@@ -26,26 +28,36 @@ namespace detail {
 
 // Parks one waiting thread on many states at once and records the order in
 // which they settle. Push-based: each state's completion wakes the waiter.
-// The destructor takes every node back out, waiting for a completion that
-// is already delivering to one of them.
+//
+// The bookkeeping lives in a block shared by the waiter and every node still
+// parked on a state: whoever lets go last frees it. So the waiter returns the
+// moment it sees enough completions, without waiting for a completing thread
+// to leave its wake-up call, and leaving early (a timeout, first_completed)
+// never blocks either.
 class multi_wait
 {
 public:
-  explicit multi_wait(std::vector<state_base*> states) : states_(std::move(states)), nodes_(states_.size())
+  explicit multi_wait(std::vector<state_base*> states) : b_(new block(std::move(states)))
   {
-    order_.reserve(states_.size());
-    for (std::size_t i = 0; i < states_.size(); ++i)
+    const std::size_t n = b_->states_.size();
+    // One reference per node that may fire, plus the waiter's; nodes that
+    // find their state already settled give theirs back below.
+    b_->refs_.store(static_cast<std::uint32_t>(n + 1), std::memory_order_relaxed);
+    std::uint32_t unregistered = 0;
+    for (std::size_t i = 0; i < n; ++i)
     {
-      nodes_[i].owner_ = this;
-      nodes_[i].index_ = i;
-      nodes_[i].complete_ = &on_settled;
+      node& nd = b_->nodes_[i];
+      nd.owner_ = b_;
+      nd.index_ = i;
+      nd.complete_ = &on_settled;
+      nd.registered_ = b_->states_[i]->add_waiter(&nd);
+      if (!nd.registered_)
+      {
+        b_->settled(i);
+        ++unregistered;
+      }
     }
-    for (std::size_t i = 0; i < states_.size(); ++i)
-    {
-      nodes_[i].registered_ = states_[i]->add_waiter(&nodes_[i]);
-      if (!nodes_[i].registered_)
-        settled(i, nullptr);
-    }
+    b_->release(unregistered);
   }
 
   multi_wait(const multi_wait&) = delete;
@@ -53,98 +65,114 @@ public:
 
   ~multi_wait()
   {
-    // A node that cannot be taken back out was detached by its state's
-    // completion, which is delivering to it now: wait for that to finish.
-    std::vector<std::size_t> delivering;
-    for (std::size_t i = 0; i < states_.size(); ++i)
-      if (nodes_[i].registered_ && !states_[i]->remove_waiter(&nodes_[i]))
-        delivering.push_back(i);
-    if (delivering.empty())
-      return;
-    std::unique_lock<std::mutex> lk(mutex_);
-    cv_.wait(lk,
-             [&]
-             {
-               for (std::size_t i : delivering)
-                 if (!nodes_[i].fired_)
-                   return false;
-               return true;
-             });
+    // A node taken back out will never fire: its reference comes back now.
+    // One that cannot be taken out is being completed; it lets go itself.
+    std::uint32_t removed = 0;
+    for (std::size_t i = 0; i < b_->states_.size(); ++i)
+      if (b_->nodes_[i].registered_ && b_->states_[i]->remove_waiter(&b_->nodes_[i]))
+        ++removed;
+    b_->release(removed + 1);
   }
 
-  std::size_t size() const noexcept { return states_.size(); }
-  state_base& state(std::size_t i) const noexcept { return *states_[i]; }
-
-  // Waits until `ready(settled_count)` holds or the deadline passes (false).
-  // `ready` runs under the lock; the order() so far is consistent with it.
-  template <class Pred>
-  bool wait_until(std::optional<std::chrono::steady_clock::time_point> deadline, Pred ready)
-  {
-    std::unique_lock<std::mutex> lk(mutex_);
-    auto pred = [&] { return ready(order_.size()); };
-    if (deadline)
-      return cv_.wait_until(lk, *deadline, pred);
-    cv_.wait(lk, pred);
-    return true;
-  }
+  std::size_t size() const noexcept { return b_->states_.size(); }
+  state_base& state(std::size_t i) const noexcept { return *b_->states_[i]; }
 
   // Waits until more than `seen` inputs have settled or the deadline passes.
   // Returns the number settled so far.
   std::size_t wait_more(std::size_t seen, std::optional<std::chrono::steady_clock::time_point> deadline)
   {
-    std::unique_lock<std::mutex> lk(mutex_);
-    auto pred = [&] { return order_.size() > seen; };
-    if (deadline)
-      cv_.wait_until(lk, *deadline, pred);
-    else
-      cv_.wait(lk, pred);
-    return order_.size();
+    block& b = *b_;
+    if (!deadline)
+    {
+      // Untimed: park on the count itself (a futex), the fastest wake-up.
+      // sleeping_ and count_ form a Dekker pair (seq_cst on both sides): the
+      // notifier either sees the sleeper or the sleeper sees the new count.
+      std::uint32_t c = b.count_.load(std::memory_order_seq_cst);
+      while (c <= seen)
+      {
+        b.sleeping_.store(1, std::memory_order_seq_cst);
+        c = b.count_.load(std::memory_order_seq_cst);
+        if (c <= seen)
+          futex_wait(b.count_, c);
+        b.sleeping_.store(0, std::memory_order_relaxed);
+        c = b.count_.load(std::memory_order_seq_cst);
+      }
+      return c;
+    }
+    std::unique_lock<std::mutex> lk(b.mutex_);
+    ++b.timed_waiters_;
+    b.cv_.wait_until(lk, *deadline, [&] { return b.order_.size() > seen; });
+    --b.timed_waiters_;
+    return b.order_.size();
   }
 
   // The index of the n-th input to settle (n < settled count).
   std::size_t settled_at(std::size_t n)
   {
-    std::lock_guard<std::mutex> lk(mutex_);
-    return order_[n];
+    std::lock_guard<std::mutex> lk(b_->mutex_);
+    return b_->order_[n];
   }
 
-  std::size_t settled_count()
-  {
-    std::lock_guard<std::mutex> lk(mutex_);
-    return order_.size();
-  }
+  std::size_t settled_count() noexcept { return b_->count_.load(std::memory_order_seq_cst); }
 
 private:
+  struct block;
+
   struct node : waiter_node
   {
-    multi_wait* owner_ = nullptr;
+    block* owner_ = nullptr;
     std::size_t index_ = 0;
     bool registered_ = false; // written before any completion can reach the node
-    bool fired_ = false;      // guarded by mutex_
+  };
+
+  struct block
+  {
+    explicit block(std::vector<state_base*> states) : states_(std::move(states)), nodes_(states_.size())
+    {
+      order_.reserve(states_.size());
+    }
+
+    void settled(std::size_t i) noexcept
+    {
+      bool timed;
+      {
+        std::lock_guard<std::mutex> lk(mutex_);
+        order_.push_back(i);
+        count_.store(static_cast<std::uint32_t>(order_.size()), std::memory_order_seq_cst);
+        timed = timed_waiters_ != 0;
+      }
+      if (sleeping_.load(std::memory_order_seq_cst))
+        futex_wake_all(count_);
+      if (timed)
+        cv_.notify_all();
+    }
+
+    void release(std::uint32_t n) noexcept
+    {
+      if (n && refs_.fetch_sub(n, std::memory_order_acq_rel) == n)
+        delete this;
+    }
+
+    std::vector<state_base*> states_;
+    std::vector<node> nodes_;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<std::size_t> order_;           // guarded by mutex_
+    std::size_t timed_waiters_ = 0;            // guarded by mutex_
+    std::atomic<std::uint32_t> count_{0};      // order_.size()
+    std::atomic<std::uint32_t> sleeping_{0};   // an untimed waiter may be parked on count_
+    std::atomic<std::uint32_t> refs_{1};
   };
 
   static void on_settled(waiter_node* n) noexcept
   {
     auto* nd = static_cast<node*>(n);
-    nd->owner_->settled(nd->index_, nd);
+    block* b = nd->owner_;
+    b->settled(nd->index_);
+    b->release(1); // the node's last touch of the block
   }
 
-  void settled(std::size_t i, node* via) noexcept
-  {
-    // Notify under the lock: the destructor may return (and free the nodes)
-    // as soon as it can take the lock and see the node fired.
-    std::lock_guard<std::mutex> lk(mutex_);
-    order_.push_back(i);
-    if (via)
-      via->fired_ = true;
-    cv_.notify_all();
-  }
-
-  std::vector<state_base*> states_;
-  std::vector<node> nodes_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<std::size_t> order_;
+  block* b_;
 };
 
 } // namespace detail

@@ -12,6 +12,7 @@
 #define HERD_DETAIL_SHARED_STATE_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/futex.hpp>
 #include <herd/error.hpp>
 
 #include <atomic>
@@ -77,6 +78,7 @@ public:
   static constexpr std::uint32_t claimed_bit = 0x10; // someone is settling the outcome
   static constexpr std::uint32_t waiters_bit = 0x20; // the waiter list is not empty
   static constexpr std::uint32_t cancel_bit = 0x40;  // cancellation was requested
+  static constexpr std::uint32_t sleeper_bit = 0x80; // a thread is parked on status_
 
   state_base() noexcept = default;
   state_base(const state_base&) = delete;
@@ -198,8 +200,7 @@ public:
     check_deadlock(call);
     if (spin_until_done())
       return;
-    const_cast<state_base*>(this)->block([](std::unique_lock<std::mutex>& lk, std::condition_variable& cv,
-                                            const bool& flag) { cv.wait(lk, [&] { return flag; }); });
+    const_cast<state_base*>(this)->park();
   }
 
   template <class Clock, class Duration>
@@ -251,9 +252,13 @@ protected:
     std::uint32_t s = status_.load(std::memory_order_relaxed);
     while (!(s & (lock_bit | waiters_bit)))
     {
-      if (status_.compare_exchange_weak(s, (s & ~state_mask) | ts, std::memory_order_release,
+      if (status_.compare_exchange_weak(s, (s & ~state_mask) | ts, std::memory_order_acq_rel,
                                         std::memory_order_relaxed))
+      {
+        if (s & sleeper_bit)
+          futex_wake_all(status_);
         return;
+      }
     }
     s = lock();
     waiter_node* n = head_;
@@ -262,6 +267,8 @@ protected:
                                           std::memory_order_acq_rel, std::memory_order_relaxed))
     {
     }
+    if (s & sleeper_bit)
+      futex_wake_all(status_);
     while (n)
     {
       waiter_node* next = n->next_;
@@ -281,8 +288,29 @@ private:
   {
     std::mutex mutex_;
     std::condition_variable cv_;
-    bool done_ = false;
+    bool done_ = false;               // guarded by mutex_
+    std::atomic<bool> released_{false}; // the completion's last touch of the node
   };
+
+  // An untimed park on the status word itself (a futex). The caller's
+  // future keeps this state alive, so the waiter returns as soon as it sees
+  // the outcome, without waiting for the completing thread to leave its
+  // wake-up call (a waiter node on the stack would have to).
+  void park() noexcept
+  {
+    std::uint32_t s = status_.load(std::memory_order_acquire);
+    while (!is_terminal(s))
+    {
+      if (!(s & sleeper_bit))
+      {
+        if (!status_.compare_exchange_weak(s, s | sleeper_bit, std::memory_order_acq_rel, std::memory_order_acquire))
+          continue;
+        s |= sleeper_bit;
+      }
+      futex_wait(status_, s);
+      s = status_.load(std::memory_order_acquire);
+    }
+  }
 
   // Parks the calling thread on a stack node; wait_fn waits on the node's
   // condition variable and returns false on timeout.
@@ -293,14 +321,30 @@ private:
     w.complete_ = [](waiter_node* n) noexcept
     {
       auto* b = static_cast<blocking_waiter*>(n);
-      // Notify under the lock: the waiter may destroy the node once it can
-      // take the lock and see done_.
-      std::lock_guard<std::mutex> lk(b->mutex_);
-      b->done_ = true;
+      {
+        std::lock_guard<std::mutex> lk(b->mutex_);
+        b->done_ = true;
+      }
+      // Notified after unlocking so the woken thread does not block on the
+      // mutex again; released_ tells the waiter the node is free to go.
       b->cv_.notify_one();
+      b->released_.store(true, std::memory_order_release);
+    };
+    struct wait_for_release
+    {
+      blocking_waiter& w;
+      bool armed = true;
+      ~wait_for_release()
+      {
+        if (armed)
+          while (!w.released_.load(std::memory_order_acquire))
+            std::this_thread::yield();
+      }
     };
     if (!add_waiter(&w))
       return true;
+    // Declared after w: runs first on every exit, while w is still alive.
+    wait_for_release release{w};
     std::unique_lock<std::mutex> lk(w.mutex_);
     if constexpr (std::is_void_v<decltype(wait_fn(lk, w.cv_, w.done_))>)
     {
@@ -313,7 +357,10 @@ private:
         return true;
       lk.unlock();
       if (remove_waiter(&w))
+      {
+        release.armed = false; // taken back out: no completion will touch it
         return false;
+      }
       // Completion took the node: wait for it to be done with it.
       lk.lock();
       w.cv_.wait(lk, [&] { return w.done_; });
@@ -332,12 +379,6 @@ private:
 #if defined(__x86_64__) || defined(__i386__)
       __builtin_ia32_pause();
 #endif
-    }
-    for (int i = 0; i < 8; ++i)
-    {
-      if (done())
-        return true;
-      std::this_thread::yield();
     }
     return done();
   }
