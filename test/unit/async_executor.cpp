@@ -81,7 +81,7 @@ BOOST_AUTO_TEST_CASE(zero_threads_is_rejected_by_name)
   {
     BOOST_TEST(std::string(e.what()).find("threads") != std::string::npos);
   }
-  BOOST_CHECK_THROW(herd::async_executor(net::any_io_executor()), std::invalid_argument);
+  BOOST_CHECK_THROW(herd::async_executor{net::any_io_executor{}}, std::invalid_argument);
   herd::async_executor dflt;
   BOOST_TEST(dflt.thread_count() >= 1u);
 }

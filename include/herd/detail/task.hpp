@@ -168,11 +168,23 @@ struct not_cancellable
 {
 };
 
+// The registry link of a plain task that takes a stop_token: shutdown with
+// cancel_futures reaches it while it runs.
+template <class Task>
+struct stop_token_link : cancellable_task
+{
+  void cancel_for_shutdown() noexcept override
+  {
+    static_cast<Task*>(this)->cancel(executor_impl::shutdown_exception());
+  }
+};
+
 // A plain task: runs on a pool thread, settles its own state. Only a task
 // that takes a stop_token can be reached while running, so only such tasks
 // carry the registry links.
 template <class R, bool Stop, class Fn>
-class plain_task final : public shared_state<R>, public std::conditional_t<Stop, cancellable_task, not_cancellable>
+class plain_task final : public shared_state<R>,
+                         public std::conditional_t<Stop, stop_token_link<plain_task<R, Stop, Fn>>, not_cancellable>
 {
 public:
   plain_task(executor_impl* impl, Fn fn) : fn_(std::move(fn)) { this->set_owner(impl, false); }
@@ -225,7 +237,6 @@ private:
 
   bool request_stop() noexcept override { return stop_.request_stop() || Stop; }
   void on_cancelled_pending() noexcept override { impl()->on_cancelled_queued(); }
-  void cancel_for_shutdown() noexcept { this->cancel(executor_impl::shutdown_exception()); }
 
   std::optional<Fn> fn_;
   [[no_unique_address]] std::conditional_t<Stop, std::stop_source, no_stop> stop_;
