@@ -252,50 +252,18 @@ auto gather_settled(R& fs, const gather_options& options = {})
 
 /// Results in completion order (see gather_iter and gather_iter_settled).
 template <class Key, class Future, bool Settled>
-class gather_view
+class gather_view : public detail::completion_range<gather_view<Key, Future, Settled>>
 {
   using value_t = detail::gathered_t<typename Future::value_type>;
 
 public:
   using value_type = std::pair<Key, std::conditional_t<Settled, outcome<value_t>, value_t>>;
-
-  class iterator
-  {
-  public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = gather_view::value_type;
-    using difference_type = std::ptrdiff_t;
-
-    iterator() = default;
-    value_type& operator*() const { return *view_->current_; }
-    value_type* operator->() const { return &*view_->current_; }
-    iterator& operator++()
-    {
-      view_->advance();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
-
-  private:
-    bool at_end() const { return !view_->current_; }
-
-  public:
-
-  private:
-    friend class gather_view;
-    explicit iterator(gather_view* v) : view_(v) {}
-    gather_view* view_ = nullptr;
-  };
+  using iterator = detail::completion_iterator<gather_view, value_type>;
 
   gather_view(std::vector<Key> keys, std::vector<Future> fs, const gather_options& o)
-    : keys_(std::move(keys)), futures_(std::move(fs)), options_(o), deadline_(detail::deadline_after(o.timeout)),
-      progress_(options_.progress, futures_.size())
+    : keys_(std::move(keys)), futures_(std::move(fs)), options_(o),
+      cursor_(detail::states_of(futures_), detail::deadline_after(o.timeout)), progress_(options_.progress, futures_.size())
   {
-    std::vector<detail::state_base*> states;
-    for (const auto& f : futures_)
-      states.push_back(&detail::future_access::mutable_state(f));
-    mw_.emplace(std::move(states));
   }
   gather_view(const gather_view&) = delete;
   gather_view& operator=(const gather_view&) = delete;
@@ -303,58 +271,45 @@ public:
   /// Leaving before the end applies the failure policy to what is unfinished.
   ~gather_view()
   {
-    if (next_ < futures_.size() && options_.on_failure == failure_policy::cancel_pending)
-      detail::cancel_unfinished(*mw_);
+    if (cursor_.consumed() < futures_.size() && options_.on_failure == failure_policy::cancel_pending)
+      detail::cancel_unfinished(cursor_.waits());
   }
-
-  iterator begin()
-  {
-    if (!started_)
-    {
-      started_ = true;
-      advance();
-    }
-    return iterator(this);
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
 
 private:
+  friend iterator;
+  friend detail::completion_range<gather_view>;
+
   void advance()
   {
     current_.reset();
-    if (next_ >= futures_.size())
+    std::optional<std::size_t> i;
+    try
     {
-      progress_.finish(next_);
+      i = cursor_.next("herd::gather_iter");
+    }
+    catch (const timeout_error&)
+    {
+      progress_.finish(cursor_.consumed());
+      throw;
+    }
+    if (!i)
+    {
+      progress_.finish(cursor_.consumed());
       return;
     }
-    if (!deadline_)
-      for (std::size_t i = 0; i < mw_->size(); ++i)
-        if (!mw_->state(i).done())
-          mw_->state(i).check_deadlock("herd::gather_iter");
-    if (mw_->wait_more(next_, deadline_) == next_)
-    {
-      progress_.finish(next_);
-      throw timeout_error("herd::gather_iter: timed out with " + std::to_string(futures_.size() - next_) +
-                          " input(s) unfinished");
-    }
-    const std::size_t i = mw_->settled_at(next_);
-    ++next_;
-    progress_.update(next_);
+    progress_.update(cursor_.consumed());
     if constexpr (Settled)
-      current_.emplace(keys_[i], detail::settled_outcome(futures_[i]));
+      current_.emplace(keys_[*i], detail::settled_outcome(futures_[*i]));
     else
-      current_.emplace(keys_[i], detail::gathered_value(futures_[i])); // a failure is raised here
+      current_.emplace(keys_[*i], detail::gathered_value(futures_[*i])); // a failure is raised here
   }
 
   std::vector<Key> keys_;
   std::vector<Future> futures_;
   gather_options options_;
-  detail::deadline_t deadline_;
+  detail::completion_cursor cursor_;
   detail::progress_reporter progress_;
-  std::optional<detail::multi_wait> mw_;
   std::optional<value_type> current_;
-  std::size_t next_ = 0;
-  bool started_ = false;
 };
 
 namespace detail {

@@ -184,89 +184,32 @@ bool wait(const future<T>& f, const wait_options& options = {})
 
 /// The inputs in the order they finish (see as_completed()).
 template <class Future>
-class completion_view
+class completion_view : public detail::completion_range<completion_view<Future>>
 {
 public:
-  class iterator
-  {
-  public:
-    using iterator_category = std::input_iterator_tag;
-    using value_type = Future;
-    using difference_type = std::ptrdiff_t;
-    using pointer = const Future*;
-    using reference = const Future&;
-
-    iterator() = default;
-    reference operator*() const { return view_->current_; }
-    pointer operator->() const { return &view_->current_; }
-    iterator& operator++()
-    {
-      view_->advance();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    friend bool operator==(const iterator& it, std::default_sentinel_t) { return it.at_end(); }
-
-  private:
-    bool at_end() const { return view_->at_end(); }
-
-  public:
-
-  private:
-    friend class completion_view;
-    explicit iterator(completion_view* v) : view_(v) {}
-    completion_view* view_ = nullptr;
-  };
+  using iterator = detail::completion_iterator<completion_view, const Future>;
 
   completion_view(std::vector<Future> fs, std::optional<duration> timeout)
-    : futures_(std::move(fs)), deadline_(detail::deadline_after(timeout))
+    : futures_(std::move(fs)), cursor_(detail::states_of(futures_), detail::deadline_after(timeout))
   {
-    std::vector<detail::state_base*> states;
-    for (const auto& f : futures_)
-      states.push_back(&detail::future_access::mutable_state(f));
-    mw_.emplace(std::move(states));
   }
   completion_view(const completion_view&) = delete;
   completion_view& operator=(const completion_view&) = delete;
 
-  iterator begin()
-  {
-    if (!started_)
-    {
-      started_ = true;
-      advance();
-    }
-    return iterator(this);
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
-
 private:
-  bool at_end() const noexcept { return next_ > futures_.size(); }
+  friend iterator;
+  friend detail::completion_range<completion_view>;
 
   void advance()
   {
-    if (next_ >= futures_.size())
-    {
-      next_ = futures_.size() + 1;
-      return;
-    }
-    if (!deadline_)
-      for (std::size_t i = 0; i < mw_->size(); ++i)
-        if (!mw_->state(i).done())
-          mw_->state(i).check_deadlock("herd::as_completed");
-    if (mw_->wait_more(next_, deadline_) == next_)
-      throw timeout_error("herd::as_completed: timed out with " + std::to_string(futures_.size() - next_) +
-                          " input(s) unfinished");
-    current_ = futures_[mw_->settled_at(next_)];
-    ++next_;
+    current_.reset();
+    if (auto i = cursor_.next("herd::as_completed"))
+      current_ = futures_[*i];
   }
 
   std::vector<Future> futures_;
-  detail::deadline_t deadline_;
-  std::optional<detail::multi_wait> mw_;
-  Future current_;
-  std::size_t next_ = 0;
-  bool started_ = false;
+  detail::completion_cursor cursor_;
+  std::optional<Future> current_;
 };
 
 /// Yields the futures of @c fs in the order they finish.

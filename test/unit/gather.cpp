@@ -17,18 +17,9 @@ using herd::failure_policy;
 using herd::task_state;
 using herd::test::test_error;
 
-namespace {
+using herd::test::promises;
 
-struct promises
-{
-  explicit promises(std::size_t n) : ps(n)
-  {
-    for (auto& p : ps)
-      fs.push_back(p.get_future());
-  }
-  std::vector<herd::promise<int>> ps;
-  std::vector<herd::future<int>> fs;
-};
+namespace {
 
 int code_of(const std::exception_ptr& e)
 {

@@ -12,6 +12,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace herd::test {
 
@@ -44,6 +45,18 @@ inline void check_balanced(const herd::executor_stats& s)
   BOOST_TEST(s.running == 0u);
   BOOST_TEST(s.submitted == s.completed + s.failed + s.cancelled);
 }
+
+// n promises and their futures, for tests that settle inputs themselves.
+struct promises
+{
+  explicit promises(std::size_t n) : ps(n)
+  {
+    for (auto& p : ps)
+      fs.push_back(p.get_future());
+  }
+  std::vector<herd::promise<int>> ps;
+  std::vector<herd::future<int>> fs;
+};
 
 // A test exception carrying data, to check exceptions arrive intact.
 struct test_error : std::runtime_error

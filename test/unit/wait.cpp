@@ -16,20 +16,7 @@ using herd::return_when;
 using herd::task_state;
 using herd::test::test_error;
 
-namespace {
-
-struct promises
-{
-  explicit promises(std::size_t n) : ps(n)
-  {
-    for (auto& p : ps)
-      fs.push_back(p.get_future());
-  }
-  std::vector<herd::promise<int>> ps;
-  std::vector<herd::future<int>> fs;
-};
-
-} // namespace
+using herd::test::promises;
 
 BOOST_AUTO_TEST_SUITE(wait)
 

@@ -75,6 +75,15 @@ public:
   }
 
   std::size_t size() const noexcept { return b_->states_.size(); }
+
+  // Refuses (std::logic_error naming `call`) to block without a deadline
+  // where one of the unfinished inputs could deadlock the caller.
+  void check_deadlock(const char* call) const
+  {
+    for (state_base* s : b_->states_)
+      if (!s->done())
+        s->check_deadlock(call);
+  }
   state_base& state(std::size_t i) const noexcept { return *b_->states_[i]; }
 
   // Waits until more than `seen` inputs have settled or the deadline passes.

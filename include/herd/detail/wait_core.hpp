@@ -127,9 +127,7 @@ std::size_t wait_states(multi_wait& mw, const deadline_t& deadline, progress_rep
                         Stop stop)
 {
   if (!deadline)
-    for (std::size_t i = 0; i < mw.size(); ++i)
-      if (!mw.state(i).done())
-        mw.state(i).check_deadlock(call);
+    mw.check_deadlock(call);
   std::size_t count = mw.settled_count();
   for (;;)
   {
@@ -149,6 +147,89 @@ std::size_t wait_states(multi_wait& mw, const deadline_t& deadline, progress_rep
     count = now_settled;
   }
 }
+
+// Walks the inputs of a multi_wait in the order they settle.
+class completion_cursor
+{
+public:
+  completion_cursor(std::vector<state_base*> states, deadline_t deadline)
+    : mw_(std::move(states)), deadline_(deadline)
+  {
+  }
+
+  // Blocks for the next input to settle and returns its index; nullopt
+  // past the last. Throws timeout_error (naming `call`) at the deadline.
+  std::optional<std::size_t> next(const char* call)
+  {
+    if (next_ >= mw_.size())
+      return std::nullopt;
+    if (!deadline_)
+      mw_.check_deadlock(call);
+    if (mw_.wait_more(next_, deadline_) == next_)
+      throw timeout_error(std::string(call) + ": timed out with " + std::to_string(mw_.size() - next_) +
+                          " input(s) unfinished");
+    return mw_.settled_at(next_++);
+  }
+
+  std::size_t consumed() const noexcept { return next_; }
+  multi_wait& waits() noexcept { return mw_; }
+
+private:
+  multi_wait mw_;
+  deadline_t deadline_;
+  std::size_t next_ = 0;
+};
+
+// begin()/end() of a view that fills its first item on the first begin().
+template <class View>
+class completion_range
+{
+public:
+  auto begin()
+  {
+    View& v = static_cast<View&>(*this);
+    if (!started_)
+    {
+      started_ = true;
+      v.advance();
+    }
+    return typename View::iterator(&v);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+  bool started_ = false;
+};
+
+// The input iterator of a view whose `current_` (an optional) holds the
+// item at hand and whose advance() moves to the next; empty at the end.
+template <class View, class Value>
+class completion_iterator
+{
+public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = std::remove_const_t<Value>;
+  using difference_type = std::ptrdiff_t;
+  using pointer = Value*;
+  using reference = Value&;
+
+  completion_iterator() = default;
+  explicit completion_iterator(View* v) noexcept : view_(v) {}
+
+  reference operator*() const { return *view_->current_; }
+  pointer operator->() const { return &*view_->current_; }
+  completion_iterator& operator++()
+  {
+    view_->advance();
+    return *this;
+  }
+  void operator++(int) { ++*this; }
+  friend bool operator==(const completion_iterator& it, std::default_sentinel_t) { return it.at_end(); }
+
+private:
+  bool at_end() const { return !view_->current_; }
+  View* view_ = nullptr;
+};
 
 // Cancels every input that has not finished.
 inline void cancel_unfinished(multi_wait& mw) noexcept
