@@ -12,6 +12,7 @@
 #define HERD_GATHER_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/async_group.hpp>
 #include <herd/detail/foreign.hpp>
 #include <herd/detail/wait_core.hpp>
 #include <herd/future.hpp>
@@ -352,6 +353,143 @@ template <detail::herd_future_range R>
 auto gather_iter_settled(const R& fs, const gather_options& options = {})
 {
   return detail::make_gather_view<true>(fs, options);
+}
+
+namespace detail {
+
+template <class T>
+void apply_failure_policy(std::vector<future<T>>& fs, failure_policy policy) noexcept
+{
+  if (policy == failure_policy::cancel_pending)
+    for (auto& f : fs)
+      if (!f.done())
+        f.cancel();
+}
+
+template <bool Settled>
+class initiate_async_gather
+{
+public:
+  template <class Handler, class T>
+  void operator()(Handler&& handler, std::vector<future<T>> fs, gather_options o) const
+  {
+    using value = gathered_t<T>;
+    using result = std::vector<std::conditional_t<Settled, outcome<value>, value>>;
+    const char* call = Settled ? "herd::async_gather_settled" : "herd::async_gather";
+    if (fs.empty())
+    {
+      auto ex = net::get_associated_executor(handler, net::system_executor());
+      net::post(ex, [h = std::forward<Handler>(handler)]() mutable { std::move(h)(std::exception_ptr(), result()); });
+      return;
+    }
+    auto finish = [o, call](auto& op, std::vector<std::size_t> order, bool timed_out, bool aborted)
+    {
+      auto& futures = op.futures();
+      std::exception_ptr e;
+      if (aborted)
+        e = aborted_exception();
+      else if (timed_out)
+        e = timeout_exception(call);
+      else if (!Settled)
+        for (std::size_t i : order)
+          if (failed_or_cancelled(future_access::state(futures[i])))
+          {
+            e = futures[i].exception();
+            break;
+          }
+      result r;
+      if (e)
+        apply_failure_policy(futures, o.on_failure);
+      else
+        for (const auto& f : futures)
+        {
+          if constexpr (Settled)
+            r.push_back(settled_outcome(f));
+          else
+            r.push_back(gathered_value(f));
+        }
+      complete_on_handler_executor(op.take_handler(), std::move(e), std::move(r));
+    };
+    start_group_wait(std::move(fs), Settled ? group_until::all : group_until::first_failure, o.timeout,
+                     std::forward<Handler>(handler), std::move(finish));
+  }
+};
+
+template <class R>
+auto futures_of(const R& fs)
+{
+  std::vector<range_future_t<R>> v;
+  for (const auto& e : fs)
+    v.push_back(future_of(e));
+  return v;
+}
+
+} // namespace detail
+
+/// Waits asynchronously for every input's value, in input order; fails fast.
+/**
+ * The asynchronous form of gather(), for a range of `herd::future<T>`.
+ * Built on a ranged `parallel_group` of the futures' async_wait, each bound
+ * to one strand of the handler's executor: Boost 1.81's parallel_group is
+ * not thread-safe otherwise (asio #1348), and futures settle on any thread.
+ *
+ * @par Completion Signature
+ * @code void(std::exception_ptr, std::vector<T>) @endcode
+ * (`std::monostate` elements for `future<void>`). The exception is the first
+ * failure in completion order, unchanged, or `herd::timeout_error`.
+ *
+ * @par Per-Operation Cancellation
+ * Terminal, partial and total cancellation stop the gather: it completes
+ * with `operation_aborted`. On a failure, a timeout or a cancellation,
+ * `options.on_failure == cancel_pending` cancels the unfinished inputs.
+ *
+ * The timeout runs on a `net::steady_timer` (real time).
+ */
+template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
+  requires(!detail::map_like<R>)
+auto async_gather(const R& fs, const gather_options& options, CompletionToken&& token = CompletionToken())
+{
+  using value = detail::gathered_t<detail::range_value_t<R>>;
+  return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<value>)>(
+      detail::initiate_async_gather<false>(), token, detail::futures_of(fs), options);
+}
+
+/// Waits asynchronously for every input; an outcome each, no task failure raised.
+/**
+ * @par Completion Signature
+ * @code void(std::exception_ptr, std::vector<herd::outcome<T>>) @endcode
+ * The exception is set only for a timeout or a cancellation of this
+ * operation (see async_gather).
+ */
+template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
+  requires(!detail::map_like<R>)
+auto async_gather_settled(const R& fs, const gather_options& options, CompletionToken&& token = CompletionToken())
+{
+  using value = detail::gathered_t<detail::range_value_t<R>>;
+  return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<outcome<value>>)>(
+      detail::initiate_async_gather<true>(), token, detail::futures_of(fs), options);
+}
+
+/// async_gather with default options.
+/**
+ * @note g++ 12 miscompiles a temporary with a non-trivial destructor in a
+ * `co_await` expression (it is destroyed twice), so in a coroutine write
+ * `co_await herd::async_gather(fs, net::use_awaitable)` or pass a named
+ * gather_options object, not a braced temporary like `{.timeout = 5s}`.
+ */
+template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
+  requires(!detail::map_like<R> && !std::is_convertible_v<CompletionToken, gather_options>)
+auto async_gather(const R& fs, CompletionToken&& token = CompletionToken())
+{
+  return async_gather(fs, gather_options(), std::forward<CompletionToken>(token));
+}
+
+/// async_gather_settled with default options (see the note at async_gather).
+template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
+  requires(!detail::map_like<R> && !std::is_convertible_v<CompletionToken, gather_options>)
+auto async_gather_settled(const R& fs, CompletionToken&& token = CompletionToken())
+{
+  return async_gather_settled(fs, gather_options(), std::forward<CompletionToken>(token));
 }
 
 } // namespace herd

@@ -18,6 +18,7 @@
 #include <herd/gather.hpp>
 #include <herd/polling.hpp>
 #include <herd/progress.hpp>
+#include <herd/race.hpp>
 #include <herd/wait.hpp>
 
 #endif // HERD_HERD_HPP
