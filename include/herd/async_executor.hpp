@@ -124,7 +124,10 @@ public:
     {
       auto t = std::make_shared<task_type>(impl, Fn(std::forward<F>(f), std::forward<Args>(args)...));
       std::shared_ptr<detail::shared_state<R>> s = t;
-      impl->post(detail::task_runner<task_type>{std::move(t)});
+      if (impl->owned())
+        impl->enqueue(std::move(t));
+      else
+        impl->post(detail::task_runner<task_type>{std::move(t)});
       impl->end_accept();
       return future<R>(std::move(s));
     }

@@ -226,6 +226,9 @@ public:
 
   HERD_DECL static std::exception_ptr cancelled_exception();
 
+  // Runs the task behind this state (executor tasks only).
+  virtual void run_task() noexcept {}
+
   // Throws std::logic_error when blocking the calling thread for this state
   // could deadlock (see async_executor). `call` names the blocking call.
   HERD_DECL void check_deadlock(const char* call) const;

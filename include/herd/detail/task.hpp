@@ -87,77 +87,6 @@ decltype(auto) invoke_bound(Fn& fn, [[maybe_unused]] std::stop_token token)
       fn);
 }
 
-// Room inside a task for the Asio operation that carries its runner, so that
-// submitting costs one allocation. Used by one post at a time: the operation
-// is allocated by submit and freed by Asio before the runner is invoked.
-class inline_op_storage
-{
-public:
-  // Asio 1.81's operation for a task runner is 48 bytes on 64-bit targets;
-  // anything larger falls back to the heap.
-  static constexpr std::size_t size = 48;
-
-  void* take(std::size_t bytes, std::size_t align) noexcept
-  {
-    if (bytes > size || align > alignof(void*) || used_)
-      return nullptr;
-    used_ = true;
-    return buf_;
-  }
-  bool give_back(void* p) noexcept
-  {
-    if (p != buf_)
-      return false;
-    used_ = false;
-    return true;
-  }
-
-private:
-  alignas(void*) unsigned char buf_[size];
-  bool used_ = false;
-};
-
-template <class T>
-class inline_op_allocator
-{
-public:
-  using value_type = T;
-
-  explicit inline_op_allocator(inline_op_storage* s) noexcept : storage_(s) {}
-  template <class U>
-  inline_op_allocator(const inline_op_allocator<U>& other) noexcept : storage_(other.storage_)
-  {
-  }
-
-  T* allocate(std::size_t n)
-  {
-    if (void* p = storage_->take(sizeof(T) * n, alignof(T)))
-      return static_cast<T*>(p);
-    return std::allocator<T>().allocate(n);
-  }
-  void deallocate(T* p, std::size_t n) noexcept
-  {
-    if (!storage_->give_back(p))
-      std::allocator<T>().deallocate(p, n);
-  }
-
-  template <class U>
-  bool operator==(const inline_op_allocator<U>& other) const noexcept
-  {
-    return storage_ == other.storage_;
-  }
-  template <class U>
-  bool operator!=(const inline_op_allocator<U>& other) const noexcept
-  {
-    return storage_ != other.storage_;
-  }
-
-private:
-  template <class>
-  friend class inline_op_allocator;
-  inline_op_storage* storage_;
-};
-
 struct no_stop
 {
   std::stop_token get_token() const noexcept { return {}; }
@@ -189,7 +118,7 @@ class plain_task final : public shared_state<R>,
 public:
   plain_task(executor_impl* impl, Fn fn) : fn_(std::move(fn)) { this->set_owner(impl, false); }
 
-  void run() noexcept
+  void run_task() noexcept override
   {
     executor_impl* impl = this->impl();
     executor_impl::scope running_here(impl);
@@ -240,9 +169,6 @@ private:
 
   std::optional<Fn> fn_;
   [[no_unique_address]] std::conditional_t<Stop, std::stop_source, no_stop> stop_;
-
-public:
-  inline_op_storage op_storage_;
 };
 
 // A coroutine task: co_spawned on its own strand, cancelled through Asio's
@@ -259,7 +185,7 @@ public:
     this->set_owner(impl, true);
   }
 
-  void run() noexcept
+  void run_task() noexcept override
   {
     executor_impl* impl = impl_;
     executor_impl::scope running_here(impl);
@@ -334,19 +260,14 @@ private:
   std::conditional_t<Stop, std::stop_source, no_stop> stop_;
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
-
-public:
-  inline_op_storage op_storage_;
 };
 
+// Runs one task posted on its own (adopted executors).
 template <class Task>
 struct task_runner
 {
-  using allocator_type = inline_op_allocator<void>;
-  allocator_type get_allocator() const noexcept { return allocator_type(&task_->op_storage_); }
-
   std::shared_ptr<Task> task_;
-  void operator()() { task_->run(); }
+  void operator()() { task_->run_task(); }
 };
 
 } // namespace detail

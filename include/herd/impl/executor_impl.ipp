@@ -118,6 +118,39 @@ HERD_DECL void executor_impl::remove_cancellable(cancellable_task* t) noexcept
   t->next_ = t->prev_ = nullptr;
 }
 
+HERD_DECL void executor_impl::drain() noexcept
+{
+  // Runs queued tasks until the queue is empty; after a batch it re-posts
+  // itself so that other handlers on the pool (coroutines, completions) run.
+  constexpr int batch = 64;
+  for (int n = 0;; ++n)
+  {
+    std::shared_ptr<state_base> t;
+    {
+      std::lock_guard<std::mutex> lk(queue_mutex_);
+      if (queue_.empty())
+      {
+        --drainers_;
+        return;
+      }
+      if (n == batch)
+        break;
+      t = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    t->run_task();
+  }
+  try
+  {
+    net::post(ctx_->get_executor(), drainer{this});
+  }
+  catch (...)
+  {
+    // Out of memory: keep draining here rather than strand the queue.
+    drain();
+  }
+}
+
 HERD_DECL void executor_impl::signal_drained() noexcept
 {
   std::lock_guard<std::mutex> lk(mutex_);
