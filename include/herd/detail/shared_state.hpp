@@ -315,8 +315,8 @@ private:
     }
   }
 
-  // Parks the calling thread on a stack node; wait_fn waits on the node's
-  // condition variable and returns false on timeout.
+  // A timed park (untimed waits use park()): a stack node with a condition
+  // variable; wait_fn waits on it and returns false on timeout.
   template <class WaitFn>
   bool block(WaitFn wait_fn)
   {
@@ -349,26 +349,18 @@ private:
     // Declared after w: runs first on every exit, while w is still alive.
     wait_for_release release{w};
     std::unique_lock<std::mutex> lk(w.mutex_);
-    if constexpr (std::is_void_v<decltype(wait_fn(lk, w.cv_, w.done_))>)
-    {
-      wait_fn(lk, w.cv_, w.done_);
+    if (wait_fn(lk, w.cv_, w.done_))
       return true;
-    }
-    else
+    lk.unlock();
+    if (remove_waiter(&w))
     {
-      if (wait_fn(lk, w.cv_, w.done_))
-        return true;
-      lk.unlock();
-      if (remove_waiter(&w))
-      {
-        release.armed = false; // taken back out: no completion will touch it
-        return false;
-      }
-      // Completion took the node: wait for it to be done with it.
-      lk.lock();
-      w.cv_.wait(lk, [&] { return w.done_; });
-      return true;
+      release.armed = false; // taken back out: no completion will touch it
+      return false;
     }
+    // Completion took the node: wait for it to be done with it.
+    lk.lock();
+    w.cv_.wait(lk, [&] { return w.done_; });
+    return true;
   }
 
   // A bounded spin before parking: a result that is microseconds away is
