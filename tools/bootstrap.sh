@@ -34,7 +34,7 @@ if ((${#missing[@]})); then
 fi
 
 build=${HERD_BUILD_DIR:-build}
-export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
+export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/tmp}/.cache/ccache}
 # ccache and precompiled headers: needed so the unit tests' PCH is cacheable.
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
 # shellcheck disable=SC2086
