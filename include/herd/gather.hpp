@@ -415,15 +415,6 @@ public:
   }
 };
 
-template <class R>
-auto futures_of(const R& fs)
-{
-  std::vector<range_future_t<R>> v;
-  for (const auto& e : fs)
-    v.push_back(future_of(e));
-  return v;
-}
-
 } // namespace detail
 
 /// Waits asynchronously for every input's value, in input order; fails fast.

@@ -84,9 +84,7 @@ public:
 template <class R>
 std::vector<range_future_t<R>> nonempty_futures(const R& fs, const char* call)
 {
-  std::vector<range_future_t<R>> v;
-  for (const auto& e : fs)
-    v.push_back(future_of(e));
+  auto v = futures_of(fs);
   if (v.empty())
     throw std::invalid_argument(std::string(call) + ": futures must not be empty");
   return v;

@@ -104,6 +104,16 @@ std::vector<state_base*> states_of(const R& fs)
   return states;
 }
 
+// Copies of the futures of a range (the mapped futures of a map).
+template <herd_future_range R>
+std::vector<range_future_t<R>> futures_of(const R& fs)
+{
+  std::vector<range_future_t<R>> v;
+  for (const auto& e : fs)
+    v.push_back(future_of(e));
+  return v;
+}
+
 using deadline_t = std::optional<std::chrono::steady_clock::time_point>;
 
 inline deadline_t deadline_after(const std::optional<duration>& timeout)
