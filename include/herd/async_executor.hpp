@@ -11,20 +11,159 @@
 #ifndef HERD_ASYNC_EXECUTOR_HPP
 #define HERD_ASYNC_EXECUTOR_HPP
 
+#include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/detail/executor_impl.hpp>
+#include <herd/detail/managed_task.hpp>
+#include <herd/detail/map_driver.hpp>
 #include <herd/detail/submit_op.hpp>
 #include <herd/detail/task.hpp>
 #include <herd/future.hpp>
+#include <herd/progress.hpp>
+#include <herd/retry.hpp>
+#include <herd/sync/semaphore.hpp>
 
+#include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
-#include <algorithm>
+#include <concepts>
 #include <memory>
+#include <optional>
+#include <ranges>
+#include <stdexcept>
 #include <thread>
 
-namespace herd {
+namespace herd
+{
+
+/// How submit() runs one task: bounded by a limiter, retried, timed out.
+/**
+ * @li @c limiter: each attempt first takes a permit (waiting
+ * asynchronously: a task waiting for a permit holds no thread) and gives it
+ * back when the attempt ends. A herd::capacity_limiter works too.
+ * @li @c retry: a failed attempt is retried as the policy says; the backoff
+ * waits on a timer of the executor's clock, holding neither a thread nor a
+ * permit.
+ * @li @c timeout: bounds each attempt. An attempt still running at its
+ * deadline is asked to stop (stop_token / coroutine cancellation) and
+ * counts as failed with `herd::timeout_error`, which the retry policy may
+ * retry; its permit comes back when it really ends.
+ */
+struct submit_options
+{
+  semaphore* limiter = nullptr;
+  retry_policy retry = {};
+  std::optional<duration> timeout = {};
+};
+
+/// How map(), async_map() and map_iter() run their items.
+/**
+ * @li @c limit: the most items in flight at once (0: the pool's width;
+ * for map_iter also the most results held, launched but not yet consumed).
+ * @li @c retry, @c timeout: per item, as in submit_options.
+ * @li @c progress: a progress bar or callback over the items.
+ */
+struct map_options
+{
+  std::size_t limit = 0;
+  retry_policy retry = {};
+  std::optional<duration> timeout = {};
+  progress_option progress = {};
+};
+
+/// The results of map_iter(): an input range yielding results in input order.
+/**
+ * Iterating blocks until the next result is ready, and throws the item's
+ * exception when a failed item is reached. Destroying the range (leaving
+ * the loop) cancels the items still running or queued.
+ */
+template <class R>
+class map_range
+{
+public:
+  class iterator
+  {
+  public:
+    using value_type = R;
+    using difference_type = std::ptrdiff_t;
+    using iterator_concept = std::input_iterator_tag;
+
+    iterator() = default;
+    explicit iterator(map_range* r) : r_(r) {}
+
+    R& operator*() const { return *r_->current_; }
+    R* operator->() const { return &*r_->current_; }
+    iterator& operator++()
+    {
+      r_->advance();
+      return *this;
+    }
+    void operator++(int) { ++*this; }
+    bool operator==(std::default_sentinel_t) const { return !r_ || !r_->current_; }
+
+  private:
+    map_range* r_ = nullptr;
+  };
+
+  explicit map_range(std::shared_ptr<detail::map_results<R>> d, const detail::executor_identity* owner)
+      : d_(std::move(d)), owner_(owner)
+  {
+  }
+  map_range(map_range&&) noexcept = default;
+  map_range& operator=(map_range&&) = delete;
+  ~map_range()
+  {
+    if (d_)
+      d_->stop(nullptr);
+  }
+
+  /// Waits for the first result.
+  iterator begin()
+  {
+    if (!started_)
+    {
+      started_ = true;
+      advance();
+    }
+    return iterator(this);
+  }
+  std::default_sentinel_t end() const noexcept { return {}; }
+
+private:
+  void advance()
+  {
+    if (owner_ && owner_->on_own_thread())
+      throw std::logic_error("herd::async_executor::map_iter: iterating on one of the executor's own threads could "
+                             "deadlock");
+    current_.reset();
+    current_ = d_->next_result();
+  }
+
+  std::shared_ptr<detail::map_results<R>> d_;
+  const detail::executor_identity* owner_;
+  std::optional<R> current_;
+  bool started_ = false;
+};
+
+namespace detail
+{
+
+// The user's callable, shared by every item of a map.
+template <class F>
+struct shared_fn
+{
+  std::shared_ptr<F> f_;
+
+  template <class... A>
+  requires std::invocable<F&, A...> std::invoke_result_t<F&, A...>
+  operator()(A&&... a) const { return std::invoke(*f_, std::forward<A>(a)...); }
+};
+
+template <class F, class... Ranges>
+using map_traits = task_traits<F, std::ranges::range_reference_t<Ranges>...>;
+
+} // namespace detail
 
 /// The default number of threads: the hardware concurrency, at least 1.
 inline std::size_t default_thread_count() noexcept
@@ -70,8 +209,22 @@ public:
    * @throws std::invalid_argument if @c threads is 0.
    */
   explicit async_executor(std::size_t threads = default_thread_count())
-    : impl_(std::make_unique<detail::executor_impl>(threads))
+      : impl_(std::make_unique<detail::executor_impl>(threads))
   {
+  }
+
+  /// Starts a pool of @c threads threads whose timed features run on @c c.
+  /**
+   * Installs @c c (see herd::use_clock) on the pool, so that timeouts,
+   * retries and every herd primitive built on get_executor() read @c c:
+   * with a herd::testing::manual_clock, timed behaviour runs in virtual
+   * time. @c c must outlive the executor.
+   *
+   * @throws std::invalid_argument if @c threads is 0.
+   */
+  async_executor(std::size_t threads, herd::clock& c) : impl_(std::make_unique<detail::executor_impl>(threads))
+  {
+    use_clock(net::query(impl_->executor(), net::execution::context), c);
   }
 
   /// Runs tasks on @c ex (for example an io_context's executor).
@@ -88,6 +241,9 @@ public:
 
   /// The executor tasks run on; usable directly with Asio.
   executor_type get_executor() const { return impl_->executor(); }
+
+  /// The clock of the executor's context (herd::clock_of(get_executor())).
+  herd::clock& get_clock() const { return clock_of(impl_->executor()); }
 
   /// The number of threads of an owned pool; 0 for an adopted executor.
   std::size_t thread_count() const noexcept { return impl_->thread_count(); }
@@ -109,7 +265,186 @@ public:
    * @throws herd::shutdown_error after shutdown() was called.
    */
   template <class F, class... Args>
-  auto submit(F&& f, Args&&... args)
+  requires(!std::same_as<std::remove_cvref_t<F>, submit_options>) auto submit(F&& f, Args&&... args)
+  {
+    return submit_impl(true, std::forward<F>(f), std::forward<Args>(args)...);
+  }
+
+  /// Runs `f(args...)` bounded, retried and timed out as @c opts says.
+  /**
+   * See submit_options. The future settles once: with the first successful
+   * attempt's value, or the last failure (a failure the retry policy
+   * rejects ends it at once), or cancellation. future::cancel() reaches
+   * whatever the task is doing: waiting for a permit, running an attempt,
+   * or waiting out a backoff.
+   *
+   * Statistics count each attempt as a task.
+   *
+   * @throws std::invalid_argument naming a bad field of @c opts (a
+   * negative timeout, an invalid retry policy, retries of a callable that
+   * cannot be copied).
+   * @throws herd::shutdown_error after shutdown() was called.
+   */
+  template <class F, class... Args>
+  auto submit(const submit_options& opts, F&& f, Args&&... args)
+  {
+    using traits = detail::task_traits<F, Args...>;
+    static_assert(traits::invocable, "herd::async_executor::submit: f is not callable with args (nor with a "
+                                     "std::stop_token followed by args)");
+    using R = typename traits::result_type;
+    using Fn = std::tuple<std::decay_t<F>, std::decay_t<Args>...>;
+    opts.retry.validate();
+    if (opts.timeout && *opts.timeout <= duration::zero())
+      throw std::invalid_argument("herd::async_executor::submit: submit_options.timeout must be positive");
+    if (!opts.limiter && opts.retry.max_attempts == 1 && !opts.timeout)
+      return submit_impl(true, std::forward<F>(f), std::forward<Args>(args)...);
+    if constexpr (!std::is_copy_constructible_v<Fn>)
+      if (opts.retry.max_attempts > 1)
+        throw std::invalid_argument("herd::async_executor::submit: submit_options.retry.max_attempts > 1 needs a "
+                                    "copyable f and args");
+    auto fn = std::make_shared<Fn>(std::forward<F>(f), std::forward<Args>(args)...);
+    auto launch = [this, fn]() -> future<R>
+    {
+      if constexpr (std::is_copy_constructible_v<Fn>)
+        return std::apply([this](const auto&... a) { return this->submit_impl(false, a...); }, *fn);
+      else
+        return std::apply([this](auto&... a) { return this->submit_impl(false, std::move(a)...); }, *fn);
+    };
+    using task_type = detail::managed_task<R, decltype(launch)>;
+    detail::executor_impl* impl = impl_.get();
+    impl->accept(true, false);
+    try
+    {
+      auto t = std::make_shared<task_type>(impl, std::move(launch), opts.limiter, opts.retry, opts.timeout);
+      t->start();
+      impl->end_accept();
+      return future<R>(std::shared_ptr<detail::shared_state<R>>(std::move(t)));
+    }
+    catch (...)
+    {
+      impl->end_accept();
+      impl->release();
+      throw;
+    }
+  }
+
+  /// Applies @c f to the items of @c ranges (zipped) and returns the results in input order.
+  /**
+   * Blocks until every item has ended. Like Python's
+   * `executor.map(f, *iterables)`: several ranges are read in step and the
+   * shortest ends the map.
+   *
+   * @param opts See map_options: @c limit bounds the items in flight
+   * (default: the pool's width); @c retry and @c timeout apply per item.
+   * @param f Called as `f(a, b, ...)` with copies of the ranges' elements;
+   * it may return a value, or `net::awaitable<R>` (run as a coroutine; a
+   * waiting coroutine holds no thread, so @c limit may exceed the pool).
+   *
+   * @returns `std::vector<R>`.
+   * @throws The first failure in input order: once an item fails no later
+   * item starts, the later ones in flight are cancelled, and the earlier
+   * ones run to their end (a failure among them is raised instead).
+   * @throws std::logic_error on one of the executor's own threads.
+   */
+  template <class F, std::ranges::input_range Range, std::ranges::input_range... Ranges>
+  auto map(const map_options& opts, F&& f, Range&& range, Ranges&&... ranges)
+  {
+    if (impl_->on_own_thread())
+      throw std::logic_error("herd::async_executor::map: called on one of the executor's own threads, it could "
+                             "deadlock");
+    auto d =
+        make_map_driver(opts, false, std::forward<F>(f), std::forward<Range>(range), std::forward<Ranges>(ranges)...);
+    d->start();
+    d->wait_finished();
+    return d->take_results();
+  }
+
+  /// map() with default map_options.
+  template <class F, std::ranges::input_range Range, std::ranges::input_range... Ranges>
+  auto map(F&& f, Range&& range, Ranges&&... ranges)
+  {
+    return map(map_options{}, std::forward<F>(f), std::forward<Range>(range), std::forward<Ranges>(ranges)...);
+  }
+
+  /// Applies @c f to the items of @c range and yields the results in input order as they are ready.
+  /**
+   * At most `opts.limit` items are launched and not yet consumed, so at
+   * most that many results are held. Leaving the loop early (destroying
+   * the returned range) cancels the rest. A failed item's exception is
+   * thrown when the loop reaches it. An lvalue @c range must outlive the
+   * returned range.
+   */
+  template <class F, std::ranges::input_range Range>
+  auto map_iter(F&& f, Range&& range, const map_options& opts = {})
+  {
+    using R = typename detail::map_traits<F, Range>::result_type;
+    auto d = make_map_driver(opts, true, std::forward<F>(f), std::forward<Range>(range));
+    d->start();
+    return map_range<R>(std::move(d), impl_.get());
+  }
+
+  /// Applies @c f to the items of @c range asynchronously.
+  /**
+   * The asynchronous form of map(): same semantics, no thread blocks. An
+   * lvalue @c range must outlive the operation.
+   *
+   * @par Completion Signature
+   * @code void(std::exception_ptr, std::vector<R>) @endcode
+   *
+   * @par Per-Operation Cancellation
+   * Terminal, partial and total: no further item starts, the ones in
+   * flight are cancelled, and the handler runs once they have ended, with
+   * `herd::cancelled_error`.
+   */
+  template <class F, std::ranges::input_range Range, class CompletionToken = net::deferred_t>
+  auto async_map(F&& f, Range&& range, const map_options& opts = {}, CompletionToken&& token = CompletionToken())
+  {
+    using R = typename detail::map_traits<F, Range>::result_type;
+    auto d = make_map_driver(opts, false, std::forward<F>(f), std::forward<Range>(range));
+    return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<R>)>(
+        [](auto handler, auto d)
+        {
+          using handler_type = decltype(handler);
+          auto work = detail::tracked(net::get_associated_executor(handler, detail::default_op_executor()));
+          auto slot = net::get_associated_cancellation_slot(handler);
+          if (slot.is_connected())
+            slot.assign(
+                [weak = std::weak_ptr(d)](net::cancellation_type)
+                {
+                  if (auto p = weak.lock())
+                    p->stop(std::make_exception_ptr(cancelled_error("herd::async_executor::async_map: cancelled")));
+                });
+          auto h = std::make_shared<handler_type>(std::move(handler));
+          d->on_finish(
+              [h, work](auto& drv)
+              {
+                std::exception_ptr e;
+                std::vector<R> out;
+                try
+                {
+                  out = drv.take_results();
+                }
+                catch (...)
+                {
+                  e = std::current_exception();
+                }
+                net::post(work,
+                          [h, e, out = std::move(out)]() mutable
+                          {
+                            auto s = net::get_associated_cancellation_slot(*h);
+                            if (s.is_connected())
+                              s.clear();
+                            std::move (*h)(e, std::move(out));
+                          });
+              });
+          d->start();
+        },
+        token, std::move(d));
+  }
+
+private:
+  template <class F, class... Args>
+  auto submit_impl(bool external, F&& f, Args&&... args)
   {
     using traits = detail::task_traits<F, Args...>;
     static_assert(traits::invocable, "herd::async_executor::submit: f is not callable with args (nor with a "
@@ -119,7 +454,7 @@ public:
     using task_type = std::conditional_t<traits::coroutine, detail::coro_task<R, traits::takes_stop_token, Fn>,
                                          detail::plain_task<R, traits::takes_stop_token, Fn>>;
     detail::executor_impl* impl = impl_.get();
-    impl->accept();
+    impl->accept(external);
     try
     {
       auto t = std::make_shared<task_type>(impl, Fn(std::forward<F>(f), std::forward<Args>(args)...));
@@ -139,6 +474,39 @@ public:
     }
   }
 
+  template <class F, class Range, class... Ranges>
+  auto make_map_driver(const map_options& opts, bool windowed, F&& f, Range&& range, Ranges&&... ranges)
+  {
+    using traits = detail::map_traits<F, Range, Ranges...>;
+    static_assert(traits::invocable, "herd::async_executor::map: f is not callable with the ranges' elements");
+    using R = typename traits::result_type;
+    static_assert(!std::is_void_v<R>, "herd::async_executor::map: f returns void; submit the items and wait "
+                                      "for their futures (herd::wait) instead");
+    opts.retry.validate();
+    if (opts.timeout && *opts.timeout <= duration::zero())
+      throw std::invalid_argument("herd::async_executor::map: map_options.timeout must be positive");
+    using source_type = detail::zip_source<std::views::all_t<Range>, std::views::all_t<Ranges>...>;
+    source_type source(std::views::all(std::forward<Range>(range)), std::views::all(std::forward<Ranges>(ranges))...);
+    const std::size_t limit = opts.limit ? opts.limit : (thread_count() ? thread_count() : default_thread_count());
+    detail::shared_fn<std::decay_t<F>> fn{std::make_shared<std::decay_t<F>>(std::forward<F>(f))};
+    const bool managed = opts.retry.max_attempts > 1 || opts.timeout.has_value();
+    submit_options so{nullptr, opts.retry, opts.timeout};
+    auto launch = [this, fn, so, managed](typename source_type::args_type a) -> future<R>
+    {
+      return std::apply(
+          [&](auto&... x)
+          {
+            if (managed)
+              return this->submit(so, fn, std::move(x)...);
+            return this->submit(fn, std::move(x)...);
+          },
+          a);
+    };
+    using driver_type = detail::map_driver<R, source_type, decltype(launch)>;
+    return std::make_shared<driver_type>(std::move(source), std::move(launch), limit, windowed, opts.progress);
+  }
+
+public:
   /// Runs `f()` on the executor and completes @c token with its result.
   /**
    * The path for Asio code that needs no future: one allocation from the

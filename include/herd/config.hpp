@@ -12,6 +12,8 @@
 #define HERD_CONFIG_HPP
 
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/execution/outstanding_work.hpp>
+#include <boost/asio/prefer.hpp>
 #include <chrono>
 
 /// Define HERD_HEADER_ONLY to use herd without linking the compiled part
@@ -23,12 +25,26 @@
 #define HERD_DECL
 #endif
 
-namespace herd {
+namespace herd
+{
 
 namespace net = boost::asio;
 
 /// The duration type used by every timed option in herd.
 using duration = std::chrono::steady_clock::duration;
+
+namespace detail
+{
+
+// A copy of ex that keeps its execution context from running out of work
+// (what executor_work_guard does, for any executor kind, strands included).
+template <class Executor>
+net::any_io_executor tracked(const Executor& ex)
+{
+  return net::prefer(net::any_io_executor(ex), net::execution::outstanding_work.tracked);
+}
+
+} // namespace detail
 
 } // namespace herd
 

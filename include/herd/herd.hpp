@@ -12,6 +12,8 @@
 #define HERD_HERD_HPP
 
 #include <herd/async_executor.hpp>
+#include <herd/circuit_breaker.hpp>
+#include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
@@ -19,6 +21,15 @@
 #include <herd/polling.hpp>
 #include <herd/progress.hpp>
 #include <herd/race.hpp>
+#include <herd/rate_limiter.hpp>
+#include <herd/retry.hpp>
+#include <herd/sync/async_mutex.hpp>
+#include <herd/sync/barrier.hpp>
+#include <herd/sync/capacity_limiter.hpp>
+#include <herd/sync/event.hpp>
+#include <herd/sync/semaphore.hpp>
+#include <herd/sync/wait_group.hpp>
+#include <herd/timeout.hpp>
 #include <herd/wait.hpp>
 
 #endif // HERD_HERD_HPP

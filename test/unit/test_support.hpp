@@ -3,18 +3,24 @@
 #define HERD_TEST_SUPPORT_HPP
 
 #include <herd/herd.hpp>
+#include <herd/testing/manual_clock.hpp>
 
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
-#include <atomic>
+#include <chrono>
 #include <exception>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <vector>
 
-namespace herd::test {
+namespace herd::test
+{
 
 namespace net = boost::asio;
 
@@ -65,12 +71,74 @@ struct test_error : std::runtime_error
   int code;
 };
 
+// A single-threaded io_context on a manual clock. advance() moves virtual
+// time and runs every handler that becomes ready on the way, so timer
+// chains fire at their exact virtual times.
+struct clock_fixture
+{
+  clock_fixture() { herd::use_clock(ctx, clock); }
+
+  // Runs the handlers ready now; returns how many ran.
+  std::size_t poll()
+  {
+    ctx.restart();
+    return ctx.poll();
+  }
+
+  void advance(herd::duration d)
+  {
+    clock.advance(d, [this] { poll(); });
+  }
+
+  // Seconds of virtual time since the fixture started.
+  double elapsed() const { return std::chrono::duration<double>(clock.now() - start).count(); }
+
+  net::io_context ctx;
+  herd::testing::manual_clock clock;
+  herd::testing::manual_clock::time_point start = clock.now();
+  net::any_io_executor ex = ctx.get_executor();
+};
+
+// A completion handler that records its calls and checks that it runs on
+// the io_context's thread, through the io_context (not inside the
+// initiating call: the test polls to run it).
+template <class... Args>
+struct recorder
+{
+  struct state
+  {
+    int calls = 0;
+    std::tuple<std::decay_t<Args>...> args;
+  };
+  std::shared_ptr<state> s = std::make_shared<state>();
+  net::io_context* ctx = nullptr;
+
+  explicit recorder(net::io_context& c) : ctx(&c) {}
+
+  auto handler()
+  {
+    return net::bind_executor(ctx->get_executor(),
+                              [s = s, ctx = ctx](Args... a)
+                              {
+                                BOOST_TEST(ctx->get_executor().running_in_this_thread());
+                                ++s->calls;
+                                s->args = std::make_tuple(std::move(a)...);
+                              });
+  }
+  int calls() const { return s->calls; }
+  template <std::size_t I = 0>
+  const auto& get() const
+  {
+    return std::get<I>(s->args);
+  }
+};
+
 } // namespace herd::test
 
 // A test case whose body is a coroutine: CO_TEST_CASE(name, decorators...) { co_await ...; }
-#define HERD_CO_TEST_CASE(name, ...)                                                                                  \
-  static boost::asio::awaitable<void> name##_co_body();                                                              \
-  BOOST_AUTO_TEST_CASE(name __VA_OPT__(, ) __VA_ARGS__) { ::herd::test::run_coroutine(&name##_co_body); }             \
+#define HERD_CO_TEST_CASE(name, ...)                                                                                   \
+  static boost::asio::awaitable<void> name##_co_body();                                                                \
+  BOOST_AUTO_TEST_CASE(name __VA_OPT__(, ) __VA_ARGS__) { ::herd::test::run_coroutine(&name##_co_body); }              \
   static boost::asio::awaitable<void> name##_co_body()
 
 #endif // HERD_TEST_SUPPORT_HPP

@@ -117,24 +117,30 @@ public:
   // shard, so that shutdown can wait for posts in flight before it joins.
   // An adopted executor's threads cannot be joined, so there every task is
   // counted in `outstanding_`.
-  void accept()
+  // Accepts one task. A task that a managed submit (retry, limiter) starts
+  // on behalf of a task accepted earlier passes refuse_when_stopping =
+  // false: shutdown(wait) waits for that task, so it must be able to run.
+  // count = false leaves the statistics alone (the managed task itself is
+  // not counted, its attempts are).
+  void accept(bool refuse_when_stopping = true, bool count = true)
   {
     if (owned_)
     {
       auto& in_submit = shards_[shard_index()].in_submit;
       in_submit.fetch_add(1, std::memory_order_seq_cst);
-      if (stopping_.load(std::memory_order_seq_cst))
+      if (refuse_when_stopping && stopping_.load(std::memory_order_seq_cst))
       {
         in_submit.fetch_sub(1, std::memory_order_release);
         throw_shutdown("herd::async_executor::submit");
       }
     }
-    else if (outstanding_.fetch_add(2, std::memory_order_acq_rel) & stopping)
+    else if ((outstanding_.fetch_add(2, std::memory_order_acq_rel) & stopping) && refuse_when_stopping)
     {
       release();
       throw_shutdown("herd::async_executor::submit");
     }
-    bump(&shard::submitted);
+    if (count)
+      bump(&shard::submitted);
   }
 
   void end_accept() noexcept

@@ -1,0 +1,375 @@
+//
+// herd/detail/sync_core.hpp
+// ~~~~~~~~~~~~~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_DETAIL_SYNC_CORE_HPP
+#define HERD_DETAIL_SYNC_CORE_HPP
+
+#include <herd/clock.hpp>
+#include <herd/config.hpp>
+
+#include <atomic>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+#include <utility>
+
+namespace herd
+{
+namespace detail
+{
+
+class sync_core;
+
+// A wait queued on a synchronisation primitive. While linked it is guarded
+// by the primitive's mutex. complete_ runs exactly once, after the node was
+// unlinked (or was never linked), outside the primitive's lock.
+struct sync_waiter
+{
+  sync_waiter* next_ = nullptr;
+  sync_waiter* prev_ = nullptr;
+  bool linked_ = false;
+  sync_core* prim_ = nullptr;
+  void (*complete_)(sync_waiter*, boost::system::error_code, std::size_t) noexcept = nullptr;
+
+  void complete(boost::system::error_code ec, std::size_t v) noexcept { complete_(this, ec, v); }
+};
+
+// An intrusive FIFO of waiters.
+class waiter_list
+{
+public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  std::size_t size() const noexcept { return size_; }
+  sync_waiter* front() const noexcept { return head_; }
+
+  void push_back(sync_waiter* w) noexcept
+  {
+    w->linked_ = true;
+    w->next_ = nullptr;
+    w->prev_ = tail_;
+    if (tail_)
+      tail_->next_ = w;
+    else
+      head_ = w;
+    tail_ = w;
+    ++size_;
+  }
+
+  void remove(sync_waiter* w) noexcept
+  {
+    if (w->prev_)
+      w->prev_->next_ = w->next_;
+    else
+      head_ = w->next_;
+    if (w->next_)
+      w->next_->prev_ = w->prev_;
+    else
+      tail_ = w->prev_;
+    w->next_ = w->prev_ = nullptr;
+    w->linked_ = false;
+    --size_;
+  }
+
+  sync_waiter* pop_front() noexcept
+  {
+    sync_waiter* w = head_;
+    if (w)
+      remove(w);
+    return w;
+  }
+
+  // Moves every waiter into a detached chain (for completion outside the lock).
+  sync_waiter* take_all() noexcept
+  {
+    sync_waiter* h = head_;
+    for (sync_waiter* w = h; w; w = w->next_)
+      w->linked_ = false;
+    head_ = tail_ = nullptr;
+    size_ = 0;
+    return h;
+  }
+
+private:
+  sync_waiter* head_ = nullptr;
+  sync_waiter* tail_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// Completes a detached chain (from take_all or a local list) with ec.
+inline void complete_chain(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
+{
+  while (w)
+  {
+    sync_waiter* next = w->next_;
+    w->next_ = w->prev_ = nullptr;
+    w->complete(ec, v);
+    w = next;
+  }
+}
+
+// The part every primitive shares: executor, lock, FIFO of waiters, and the
+// rule that a withdrawn wait leaves no trace.
+class sync_core
+{
+public:
+  using executor_type = net::any_io_executor;
+
+  explicit sync_core(executor_type ex) : ex_(std::move(ex)), clock_(&clock_of(ex_)) {}
+  sync_core(const sync_core&) = delete;
+  sync_core& operator=(const sync_core&) = delete;
+
+  executor_type get_executor() const { return ex_; }
+  herd::clock& get_clock() const noexcept { return *clock_; }
+
+  // Takes w out if it is still queued (cancellation, timeout). True if it
+  // was: the caller then completes it.
+  bool withdraw(sync_waiter* w) noexcept
+  {
+    std::lock_guard lock(mutex_);
+    if (!w->linked_)
+      return false;
+    list_.remove(w);
+    on_withdrawn();
+    return true;
+  }
+
+protected:
+  ~sync_core() = default;
+
+  // Called under the lock after a waiter was withdrawn.
+  virtual void on_withdrawn() noexcept {}
+
+  // Completes every queued wait with ec (destructors).
+  void abandon_all(boost::system::error_code ec) noexcept
+  {
+    sync_waiter* chain = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      chain = list_.take_all();
+    }
+    complete_chain(chain, ec, 0);
+  }
+
+  executor_type ex_;
+  herd::clock* clock_;
+  mutable std::mutex mutex_;
+  waiter_list list_;
+};
+
+// What a primitive's wait hands its handler: `Deliver::call(handler, ec, v,
+// prim)` invokes the handler with the operation's completion arguments.
+struct deliver_ec
+{
+  template <class Handler>
+  static void call(Handler& h, boost::system::error_code ec, std::size_t, sync_core*)
+  {
+    std::move(h)(ec);
+  }
+};
+
+struct deliver_bool
+{
+  template <class Handler>
+  static void call(Handler& h, boost::system::error_code ec, std::size_t v, sync_core*)
+  {
+    std::move(h)(ec, !ec && v != 0);
+  }
+};
+
+struct deliver_size
+{
+  template <class Handler>
+  static void call(Handler& h, boost::system::error_code ec, std::size_t v, sync_core*)
+  {
+    std::move(h)(ec, v);
+  }
+};
+
+// Immediate or queued completion of an untimed wait: the handler runs on its
+// associated executor, never inside the initiating call.
+template <class Handler, class Deliver>
+class sync_wait_op final : public sync_waiter
+{
+public:
+  sync_wait_op(Handler&& h, sync_core* prim)
+      : handler_(std::move(h)), work_(tracked(net::get_associated_executor(handler_, prim->get_executor())))
+  {
+    this->prim_ = prim;
+    this->complete_ = &on_complete;
+    auto slot = net::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+      slot.template emplace<canceller>(canceller{this});
+  }
+
+private:
+  struct canceller
+  {
+    sync_wait_op* op_;
+    void operator()(net::cancellation_type type)
+    {
+      if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
+                   net::cancellation_type::total)) != net::cancellation_type::none &&
+          op_->prim_->withdraw(op_))
+        op_->complete(net::error::operation_aborted, 0);
+    }
+  };
+
+  static void on_complete(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
+  {
+    auto* self = static_cast<sync_wait_op*>(w);
+    net::post(self->work_,
+              [self, ec, v]() mutable
+              {
+                auto slot = net::get_associated_cancellation_slot(self->handler_);
+                if (slot.is_connected())
+                  slot.clear();
+                sync_core* prim = self->prim_;
+                Handler h(std::move(self->handler_));
+                delete self;
+                Deliver::call(h, ec, v, prim);
+              });
+  }
+
+  Handler handler_;
+  net::any_io_executor work_;
+};
+
+// A wait with a deadline on the primitive's clock. The handler runs once
+// both the queue side (granted, withdrawn, abandoned) and the timer side
+// have finished, so neither outlives it; a timeout completes with success
+// and value 0 ("false").
+template <class Handler, class Deliver>
+class timed_wait_op final : public sync_waiter
+{
+public:
+  timed_wait_op(Handler&& h, sync_core* prim)
+      : handler_(std::move(h)), work_(tracked(net::get_associated_executor(handler_, prim->get_executor()))),
+        timer_(work_, prim->get_clock())
+  {
+    this->prim_ = prim;
+    this->complete_ = &on_complete;
+  }
+
+  // Arms the deadline; must precede queueing, so that a grant can cancel it.
+  void arm(duration d)
+  {
+    auto slot = net::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+      slot.template emplace<canceller>(canceller{this});
+    timer_.expires_after(d);
+    timer_.async_wait(net::bind_executor(work_, [this](boost::system::error_code ec) { on_timer(ec); }));
+  }
+
+private:
+  struct canceller
+  {
+    timed_wait_op* op_;
+    void operator()(net::cancellation_type type)
+    {
+      if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
+                   net::cancellation_type::total)) != net::cancellation_type::none &&
+          op_->prim_->withdraw(op_))
+        op_->complete(net::error::operation_aborted, 0);
+    }
+  };
+
+  static void on_complete(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
+  {
+    auto* self = static_cast<timed_wait_op*>(w);
+    self->ec_ = ec;
+    self->value_ = v;
+    // The timer may be firing right now; its handler then finds the node
+    // gone and only counts down.
+    self->cancel_timer();
+    self->count_down(1);
+  }
+
+  void cancel_timer() noexcept
+  {
+    try
+    {
+      timer_.cancel();
+    }
+    catch (...)
+    {
+    }
+  }
+
+  void on_timer(boost::system::error_code ec)
+  {
+    if (!ec && prim_->withdraw(this))
+    {
+      ec_ = {};
+      value_ = 0;
+      count_down(2);
+      return;
+    }
+    count_down(1);
+  }
+
+  void count_down(int n) noexcept
+  {
+    if (remaining_.fetch_sub(n, std::memory_order_acq_rel) != n)
+      return;
+    net::post(work_,
+              [this]() mutable
+              {
+                auto slot = net::get_associated_cancellation_slot(handler_);
+                if (slot.is_connected())
+                  slot.clear();
+                sync_core* prim = prim_;
+                boost::system::error_code ec = ec_;
+                std::size_t v = value_;
+                Handler h(std::move(handler_));
+                delete this;
+                Deliver::call(h, ec, v, prim);
+              });
+  }
+
+  Handler handler_;
+  net::any_io_executor work_;
+  herd::timer timer_;
+  std::atomic<int> remaining_{2};
+  boost::system::error_code ec_;
+  std::size_t value_ = 0;
+};
+
+// Starts a wait: `try_now(w)` (called without the lock held) either queues
+// w and returns nullopt, or returns the immediate result, which completes w
+// at once (through its executor).
+template <class Deliver, class Handler, class TryNow>
+void start_wait(sync_core* prim, Handler&& handler, TryNow&& try_now)
+{
+  auto* op = new sync_wait_op<std::decay_t<Handler>, Deliver>(std::move(handler), prim);
+  if (std::optional<std::size_t> v = try_now(op))
+    op->complete({}, *v);
+}
+
+template <class Deliver, class Handler, class TryNow>
+void start_timed_wait(sync_core* prim, duration d, Handler&& handler, TryNow&& try_now)
+{
+  auto* op = new timed_wait_op<std::decay_t<Handler>, Deliver>(std::move(handler), prim);
+  op->arm(d);
+  if (std::optional<std::size_t> v = try_now(op))
+    op->complete({}, *v);
+}
+
+} // namespace detail
+} // namespace herd
+
+#endif // HERD_DETAIL_SYNC_CORE_HPP
