@@ -150,6 +150,14 @@ public:
    * @param make_op A callable returning a deferred operation (or an
    * awaitable); called only if the breaker admits the call.
    *
+   * @par Executor
+   * The operation starts inside this call; later steps and the timers run
+   * on a strand of the handler's associated executor and read its context's
+   * clock. A handler with no associated executor gets the system executor (as
+   * with parallel_group), which neither runs on nor keeps alive the I/O
+   * objects' io_context: bind the handler to that executor
+   * (net::bind_executor) or use net::use_awaitable.
+   *
    * @par Completion Signature
    * The operation's own. When the breaker is open the operation is not
    * started and the completion carries `herd::errc::circuit_open` or
@@ -193,8 +201,7 @@ private:
 
     void start()
     {
-      this->hook_cancellation();
-      net::post(this->on_strand([](call_op& self) { self.launch(); }));
+      this->start_here([](call_op& self) { self.launch(); });
     }
 
     void on_cancel(net::cancellation_type type) { this->signal_.emit(type); }

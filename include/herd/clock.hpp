@@ -26,6 +26,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 
 namespace herd
@@ -241,15 +242,18 @@ private:
 
     static void fire(detail::timer_node* n, boost::system::error_code ec) noexcept
     {
-      auto* self = static_cast<virtual_wait*>(n);
-      net::post(self->work_,
-                [self, ec]() mutable
+      // The posted function owns the wait: destroyed unrun (its context
+      // shut down), it still frees it.
+      std::unique_ptr<virtual_wait> self(static_cast<virtual_wait*>(n));
+      net::any_io_executor ex = self->work_;
+      net::post(ex,
+                [self = std::move(self), ec]() mutable
                 {
                   auto slot = net::get_associated_cancellation_slot(self->handler_);
                   if (slot.is_connected())
                     slot.clear();
                   Handler h(std::move(self->handler_));
-                  delete self;
+                  self.reset();
                   std::move(h)(ec);
                 });
     }

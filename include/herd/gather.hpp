@@ -434,7 +434,8 @@ public:
  * with `operation_aborted`. On a failure, a timeout or a cancellation,
  * `options.on_failure == cancel_pending` cancels the unfinished inputs.
  *
- * The timeout runs on a `net::steady_timer` (real time).
+ * The timeout runs on a herd::timer on the clock of the handler's executor
+ * (herd::clock_of), so a manual clock drives it in tests.
  */
 template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
   requires(!detail::map_like<R>)

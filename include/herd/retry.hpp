@@ -214,8 +214,7 @@ public:
 
   void start()
   {
-    this->hook_cancellation();
-    net::post(this->on_strand([](retry_op& self) { self.attempt(); }));
+    this->start_here([](retry_op& self) { self.attempt(); });
   }
 
   void on_cancel(net::cancellation_type type)
@@ -308,6 +307,14 @@ struct initiate_retry
  *
  * The backoff between attempts waits on a herd::timer on the clock of the
  * handler's associated executor; no thread is held.
+ *
+ * @par Executor
+ * The first attempt starts inside this call; later steps and the timers run
+ * on a strand of the handler's associated executor and read its context's
+ * clock. A handler with no associated executor gets the system executor (as
+ * with parallel_group), which neither runs on nor keeps alive the I/O
+ * objects' io_context: bind the handler to that executor
+ * (net::bind_executor) or use net::use_awaitable.
  *
  * @par Completion Signature
  * The operation's own: the first success, or the last failure unchanged, or

@@ -38,8 +38,7 @@ public:
 
   void start()
   {
-    this->hook_cancellation();
-    net::post(this->on_strand([](timeout_op& self) { self.launch(); }));
+    this->start_here([](timeout_op& self) { self.launch(); });
   }
 
   void on_cancel(net::cancellation_type type)
@@ -98,14 +97,13 @@ public:
 
   void start()
   {
-    this->hook_cancellation();
-    net::post(this->on_strand(
+    this->start_here(
         [](fallback_op& self)
         {
           operation_traits<Op>::start(self.op_, self.strand_,
                                       self.on_strand_cancellable([](fallback_op& s, auto&&... a)
                                                                  { s.on_first(std::forward<decltype(a)>(a)...); }));
-        }));
+        });
   }
 
   void on_cancel(net::cancellation_type type)
@@ -157,6 +155,14 @@ private:
  * net::deferred)`) or a `net::awaitable<T>` (T default-constructible, a
  * Boost 1.81 co_spawn requirement).
  *
+ * @par Executor
+ * The operation starts inside this call; later steps and the timers run
+ * on a strand of the handler's associated executor and read its context's
+ * clock. A handler with no associated executor gets the system executor (as
+ * with parallel_group), which neither runs on nor keeps alive the I/O
+ * objects' io_context: bind the handler to that executor
+ * (net::bind_executor) or use net::use_awaitable.
+ *
  * @par Completion Signature
  * The operation's own. When the deadline passes, @c op gets a terminal
  * cancellation request and is awaited; if it then fails (as a cancelled
@@ -190,6 +196,14 @@ auto with_timeout(duration d, Op&& op, CompletionToken&& token = CompletionToken
  * @param fallback Either an operation with @c op's completion signature,
  * started only if @c op failed, or a value: the completion is then
  * `(no error, fallback)`.
+ *
+ * @par Executor
+ * The operation starts inside this call; later steps and the timers run
+ * on a strand of the handler's associated executor and read its context's
+ * clock. A handler with no associated executor gets the system executor (as
+ * with parallel_group), which neither runs on nor keeps alive the I/O
+ * objects' io_context: bind the handler to that executor
+ * (net::bind_executor) or use net::use_awaitable.
  *
  * @par Completion Signature
  * The operation's own.

@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include <herd/circuit_breaker.hpp>
+#include <herd/gather.hpp>
 #include <herd/rate_limiter.hpp>
 #include <herd/retry.hpp>
 #include <herd/timeout.hpp>
@@ -484,6 +485,23 @@ BOOST_AUTO_TEST_CASE(awaitable_operation_gets_timeout_error)
   BOOST_TEST(r.calls() == 1);
   BOOST_CHECK_THROW(std::rethrow_exception(r.get<0>()), herd::timeout_error);
   BOOST_TEST(f.clock.pending() == 0u);
+}
+
+// The async wait forms time out on the clock of the handler's executor.
+BOOST_AUTO_TEST_CASE(async_gather_times_out_in_virtual_time)
+{
+  clock_fixture f;
+  herd::test::promises p(3);
+  p.ps[0].set_value(1);
+  const herd::gather_options opts{.timeout = 10s, .on_failure = herd::failure_policy::leave_pending};
+  recorder<std::exception_ptr, std::vector<int>> r(f.ctx);
+  herd::async_gather(p.fs, opts, r.handler());
+  f.advance(9999ms);
+  BOOST_TEST(r.calls() == 0);
+  f.advance(1ms);
+  BOOST_TEST(r.calls() == 1);
+  BOOST_CHECK_THROW(std::rethrow_exception(r.get<0>()), herd::timeout_error);
+  BOOST_TEST(!p.fs[1].done()); // leave_pending
 }
 
 BOOST_AUTO_TEST_CASE(fallback_value_and_operation)

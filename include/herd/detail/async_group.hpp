@@ -11,6 +11,7 @@
 #ifndef HERD_DETAIL_ASYNC_GROUP_HPP
 #define HERD_DETAIL_ASYNC_GROUP_HPP
 
+#include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
@@ -151,7 +152,7 @@ private:
   Handler handler_;
   Finish finish_;
   group_strand strand_;
-  net::steady_timer timer_;
+  herd::timer timer_; // on the clock of the handler's executor's context
   net::cancellation_signal signal_;
   bool finished_ = false;
   bool timed_out_ = false;

@@ -26,6 +26,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/system_executor.hpp>
 #include <memory>
+#include <mutex>
 
 namespace herd
 {
@@ -37,11 +38,14 @@ namespace detail
 inline net::any_io_executor default_op_executor() { return net::system_executor(); }
 
 // The skeleton of herd's composed operations over user operations (retry,
-// timeout, fallback, circuit breaker): every step runs on one strand of the
-// handler's associated executor, so the inner operation's completion, the
-// timers and the caller's cancellation never race (the same rule
-// parallel_group needs in Boost 1.81, asio #1348). The caller's
-// cancellation is forwarded to the inner operation through signal_.
+// timeout, fallback, circuit breaker). The first step runs inside the
+// initiating function, as parallel_group's do, so the user's operation is
+// started (and holds its own context's work) before the initiation returns;
+// later steps run on one strand of the handler's associated executor. Every
+// step holds mu_, so the first step and the completions it causes never race
+// (parallel_group needs its operations on one strand for the same reason in
+// Boost 1.81, asio #1348). The caller's cancellation is forwarded to the
+// inner operation through signal_. The handler is always posted.
 template <class Derived, class Handler, class Values>
 class composed_op : public std::enable_shared_from_this<Derived>
 {
@@ -67,8 +71,11 @@ protected:
                       [weak, type]
                       {
                         if (auto self = weak.lock())
+                        {
+                          std::lock_guard lk(self->mu_);
                           if (!self->finished_)
                             self->on_cancel(type);
+                        }
                       });
           });
     }
@@ -78,8 +85,12 @@ protected:
   template <class F>
   auto on_strand(F f)
   {
-    return net::bind_executor(strand_, [self = this->shared_from_this(), f = std::move(f)](auto&&... a) mutable
-                              { f(*self, std::forward<decltype(a)>(a)...); });
+    return net::bind_executor(strand_,
+                              [self = this->shared_from_this(), f = std::move(f)](auto&&... a) mutable
+                              {
+                                std::lock_guard lk(self->mu_);
+                                f(*self, std::forward<decltype(a)>(a)...);
+                              });
   }
 
   // The same, with the inner cancellation slot bound (for the user operation).
@@ -98,13 +109,23 @@ protected:
     auto slot = net::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
       slot.clear();
-    net::dispatch(work_, [h = std::move(handler_), v = std::move(v)]() mutable { invoke_with(h, std::move(v)); });
+    net::post(work_, [h = std::move(handler_), v = std::move(v)]() mutable { invoke_with(h, std::move(v)); });
+  }
+
+  // Runs the first step in the initiating function, under the lock.
+  template <class F>
+  void start_here(F f)
+  {
+    hook_cancellation();
+    std::lock_guard lk(mu_);
+    f(static_cast<Derived&>(*this));
   }
 
   Handler handler_;
   net::any_io_executor work_;
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
+  std::mutex mu_;
   bool finished_ = false;
 };
 

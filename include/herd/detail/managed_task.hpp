@@ -240,23 +240,27 @@ private:
   void on_cancelled_pending() noexcept override { post_stop(nullptr); }
   void cancel_for_shutdown() noexcept override
   {
-    stop_reason_ = executor_impl::shutdown_exception();
-    this->cancel(stop_reason_);
+    // The reason travels to the strand first; cancel() then posts a plain stop.
+    std::exception_ptr reason = executor_impl::shutdown_exception();
+    post_stop(reason);
+    this->cancel(reason);
   }
 
-  void post_stop(std::exception_ptr) noexcept
+  void post_stop(std::exception_ptr reason) noexcept
   {
     try
     {
-      net::post(strand_, [self = this->shared_from_this()] { self->stop(); });
+      net::post(strand_, [self = this->shared_from_this(), reason] { self->stop(reason); });
     }
     catch (...)
     {
     }
   }
 
-  void stop()
+  void stop(std::exception_ptr reason)
   {
+    if (reason && !stop_reason_)
+      stop_reason_ = reason;
     stopping_ = true;
     if (acquiring_)
       acquire_signal_.emit(net::cancellation_type::terminal);

@@ -24,6 +24,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <utility>
@@ -231,16 +232,19 @@ private:
 
   static void on_complete(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
   {
-    auto* self = static_cast<sync_wait_op*>(w);
-    net::post(self->work_,
-              [self, ec, v]() mutable
+    // The posted function owns the op, so a context destroyed with it
+    // queued still frees it.
+    std::unique_ptr<sync_wait_op> self(static_cast<sync_wait_op*>(w));
+    net::any_io_executor ex = self->work_;
+    net::post(ex,
+              [self = std::move(self), ec, v]() mutable
               {
                 auto slot = net::get_associated_cancellation_slot(self->handler_);
                 if (slot.is_connected())
                   slot.clear();
                 sync_core* prim = self->prim_;
                 Handler h(std::move(self->handler_));
-                delete self;
+                self.reset();
                 Deliver::call(h, ec, v, prim);
               });
   }
@@ -326,17 +330,19 @@ private:
   {
     if (remaining_.fetch_sub(n, std::memory_order_acq_rel) != n)
       return;
-    net::post(work_,
-              [this]() mutable
+    std::unique_ptr<timed_wait_op> self(this);
+    net::any_io_executor ex = work_;
+    net::post(ex,
+              [self = std::move(self)]() mutable
               {
-                auto slot = net::get_associated_cancellation_slot(handler_);
+                auto slot = net::get_associated_cancellation_slot(self->handler_);
                 if (slot.is_connected())
                   slot.clear();
-                sync_core* prim = prim_;
-                boost::system::error_code ec = ec_;
-                std::size_t v = value_;
-                Handler h(std::move(handler_));
-                delete this;
+                sync_core* prim = self->prim_;
+                boost::system::error_code ec = self->ec_;
+                std::size_t v = self->value_;
+                Handler h(std::move(self->handler_));
+                self.reset();
                 Deliver::call(h, ec, v, prim);
               });
   }
