@@ -45,7 +45,7 @@ public:
 
   /// @throws std::invalid_argument naming @c rate or @c per if not positive, or @c burst if 0.
   rate_limiter(executor_type ex, double rate, duration per, std::size_t burst)
-      : detail::sync_core(checked(std::move(ex), rate, per, burst)), interval_(static_cast<double>(per.count()) / rate),
+      : detail::sync_core(checked(std::move(ex), rate, per, burst), "herd::rate_limiter"), interval_(static_cast<double>(per.count()) / rate),
         slack_(static_cast<double>(burst - 1) * interval_), base_(clock_->now()), timer_(ex_, *clock_)
   {
   }
@@ -92,28 +92,22 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire(CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code)>(
-        [this](auto handler)
+    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(
+        token,
+        [this](detail::sync_waiter* w) -> std::optional<std::size_t>
         {
-          detail::start_wait<detail::deliver_ec>(this, std::move(handler),
-                                                 [this](detail::sync_waiter* w) -> std::optional<std::size_t>
-                                                 {
-                                                   std::lock_guard lock(mutex_);
-                                                   if (list_.empty() && admit_locked(elapsed()))
-                                                     return 1;
-                                                   list_.push_back(w);
-                                                   arm_locked();
-                                                   return std::nullopt;
-                                                 });
-        },
-        token);
+          std::lock_guard lock(mutex_);
+          if (list_.empty() && admit_locked(elapsed()))
+            return 1;
+          list_.push_back(w);
+          arm_locked();
+          return std::nullopt;
+        });
   }
 
 private:
   static executor_type checked(executor_type ex, double rate, duration per, std::size_t burst)
   {
-    if (!ex)
-      throw std::invalid_argument("herd::rate_limiter: ex must not be empty");
     if (!(rate > 0) || !std::isfinite(rate))
       throw std::invalid_argument("herd::rate_limiter: rate must be positive");
     if (per <= duration::zero())

@@ -48,10 +48,19 @@ std::vector<int> iota_vector(int n)
   return v;
 }
 
+// Waits d on the clock of the coroutine's executor (the pool's manual clock).
+net::awaitable<void> sleep_on_clock(herd::duration d)
+{
+  herd::timer t(co_await net::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait(net::use_awaitable);
+}
+
 } // namespace map_test
 
 using map_test::concurrency;
 using map_test::iota_vector;
+using map_test::sleep_on_clock;
 
 BOOST_AUTO_TEST_SUITE(submit_options)
 
@@ -284,9 +293,7 @@ BOOST_AUTO_TEST_CASE(limit_bounds_coroutine_items_beyond_the_pool_width)
   auto fut = ex.async_map(
       [](int x) -> net::awaitable<int>
       {
-        herd::timer t(co_await net::this_coro::executor);
-        t.expires_after(1s);
-        co_await t.async_wait(net::use_awaitable);
+        co_await sleep_on_clock(1s);
         co_return x + 1;
       },
       iota_vector(40), {.limit = limit}, net::use_future);
@@ -313,9 +320,7 @@ BOOST_AUTO_TEST_CASE(first_failure_in_input_order_and_the_rest_cancelled)
   auto fut = ex.async_map(
       [](int x) -> net::awaitable<int>
       {
-        herd::timer t(co_await net::this_coro::executor);
-        t.expires_after(x == 60 ? 1s : x == 30 ? 2s : x > 60 ? 1h : 0s);
-        co_await t.async_wait(net::use_awaitable);
+        co_await sleep_on_clock(x == 60 ? 1s : x == 30 ? 2s : x > 60 ? 1h : 0s);
         if (x == 30 || x == 60)
           throw herd::test::test_error(x);
         co_return x;
@@ -411,9 +416,7 @@ BOOST_AUTO_TEST_CASE(leaving_map_iter_early_cancels_the_rest)
     auto results = ex.map_iter(
         [](int x) -> net::awaitable<int>
         {
-          herd::timer t(co_await net::this_coro::executor);
-          t.expires_after(x == 0 ? 0s : 1h);
-          co_await t.async_wait(net::use_awaitable);
+          co_await sleep_on_clock(x == 0 ? 0s : 1h);
           co_return x;
         },
         iota_vector(100), {.limit = 8});
@@ -474,9 +477,7 @@ BOOST_AUTO_TEST_CASE(async_map_cancellation)
   ex.async_map(
       [](int x) -> net::awaitable<int>
       {
-        herd::timer t(co_await net::this_coro::executor);
-        t.expires_after(1h);
-        co_await t.async_wait(net::use_awaitable);
+        co_await sleep_on_clock(1h);
         co_return x;
       },
       iota_vector(10), {.limit = 10},

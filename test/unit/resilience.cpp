@@ -21,16 +21,12 @@
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 using herd::test::clock_fixture;
+using herd::test::message_names;
 using herd::test::recorder;
 using ec_t = boost::system::error_code;
 
 namespace
 {
-
-bool message_names(const std::exception& e, const char* word)
-{
-  return std::string(e.what()).find(word) != std::string::npos;
-}
 
 // An operation that completes (through ex) with ec and v.
 auto op_result(const net::any_io_executor& ex, ec_t ec, int v)

@@ -24,18 +24,9 @@
 namespace net = boost::asio;
 using namespace std::chrono_literals;
 using herd::test::clock_fixture;
+using herd::test::message_names;
 using herd::test::recorder;
 using ec_t = boost::system::error_code;
-
-namespace
-{
-
-bool message_names(const std::exception& e, const char* word)
-{
-  return std::string(e.what()).find(word) != std::string::npos;
-}
-
-} // namespace
 
 BOOST_AUTO_TEST_SUITE(semaphore)
 

@@ -44,6 +44,12 @@ void run_coroutine(Body body)
     std::rethrow_exception(error);
 }
 
+// True if the exception's message mentions @c word (the argument it names).
+inline bool message_names(const std::exception& e, const char* word)
+{
+  return std::string(e.what()).find(word) != std::string::npos;
+}
+
 // Every accepted task ended exactly once: completed, failed or cancelled.
 inline void check_balanced(const herd::executor_stats& s)
 {

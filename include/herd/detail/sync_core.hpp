@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -27,6 +28,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace herd
@@ -130,7 +133,8 @@ class sync_core
 public:
   using executor_type = net::any_io_executor;
 
-  explicit sync_core(executor_type ex) : ex_(std::move(ex)), clock_(&clock_of(ex_)) {}
+  // @throws std::invalid_argument naming ex (for the primitive @c who) if ex is empty.
+  sync_core(executor_type ex, const char* who) : ex_(checked(std::move(ex), who)), clock_(&clock_of(ex_)) {}
   sync_core(const sync_core&) = delete;
   sync_core& operator=(const sync_core&) = delete;
 
@@ -152,6 +156,21 @@ public:
 protected:
   ~sync_core() = default;
 
+  static executor_type checked(executor_type ex, const char* who)
+  {
+    if (!ex)
+      throw std::invalid_argument(std::string(who) + ": ex must not be empty");
+    return ex;
+  }
+
+  // The initiations every primitive's waits share: `try_now(w)` (see
+  // start_wait) decides between an immediate result and queueing.
+  template <class Deliver, class Signature, class CompletionToken, class TryNow>
+  auto initiate_wait(CompletionToken&& token, TryNow try_now);
+
+  template <class Deliver, class Signature, class CompletionToken, class TryNow>
+  auto initiate_timed_wait(duration d, CompletionToken&& token, TryNow try_now);
+
   // Called under the lock after a waiter was withdrawn.
   virtual void on_withdrawn() noexcept {}
 
@@ -170,6 +189,20 @@ protected:
   herd::clock* clock_;
   mutable std::mutex mutex_;
   waiter_list list_;
+};
+
+// A wait's cancellation slot handler: terminal, partial and total
+// cancellation take a still-queued wait out and complete it as aborted.
+struct withdraw_on_cancel
+{
+  sync_waiter* w_;
+  void operator()(net::cancellation_type type)
+  {
+    if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
+                 net::cancellation_type::total)) != net::cancellation_type::none &&
+        w_->prim_->withdraw(w_))
+      w_->complete(net::error::operation_aborted, 0);
+  }
 };
 
 // What a primitive's wait hands its handler: `Deliver::call(handler, ec, v,
@@ -214,22 +247,10 @@ public:
     this->complete_ = &on_complete;
     auto slot = net::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
-      slot.template emplace<canceller>(canceller{this});
+      slot.template emplace<withdraw_on_cancel>(withdraw_on_cancel{this});
   }
 
 private:
-  struct canceller
-  {
-    sync_wait_op* op_;
-    void operator()(net::cancellation_type type)
-    {
-      if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
-                   net::cancellation_type::total)) != net::cancellation_type::none &&
-          op_->prim_->withdraw(op_))
-        op_->complete(net::error::operation_aborted, 0);
-    }
-  };
-
   static void on_complete(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
   {
     // The posted function owns the op, so a context destroyed with it
@@ -274,24 +295,12 @@ public:
   {
     auto slot = net::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
-      slot.template emplace<canceller>(canceller{this});
+      slot.template emplace<withdraw_on_cancel>(withdraw_on_cancel{this});
     timer_.expires_after(d);
     timer_.async_wait(net::bind_executor(work_, [this](boost::system::error_code ec) { on_timer(ec); }));
   }
 
 private:
-  struct canceller
-  {
-    timed_wait_op* op_;
-    void operator()(net::cancellation_type type)
-    {
-      if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
-                   net::cancellation_type::total)) != net::cancellation_type::none &&
-          op_->prim_->withdraw(op_))
-        op_->complete(net::error::operation_aborted, 0);
-    }
-  };
-
   static void on_complete(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
   {
     auto* self = static_cast<timed_wait_op*>(w);
@@ -373,6 +382,21 @@ void start_timed_wait(sync_core* prim, duration d, Handler&& handler, TryNow&& t
   op->arm(d);
   if (std::optional<std::size_t> v = try_now(op))
     op->complete({}, *v);
+}
+
+template <class Deliver, class Signature, class CompletionToken, class TryNow>
+auto sync_core::initiate_wait(CompletionToken&& token, TryNow try_now)
+{
+  return net::async_initiate<CompletionToken, Signature>(
+      [this, try_now](auto handler) mutable { start_wait<Deliver>(this, std::move(handler), try_now); }, token);
+}
+
+template <class Deliver, class Signature, class CompletionToken, class TryNow>
+auto sync_core::initiate_timed_wait(duration d, CompletionToken&& token, TryNow try_now)
+{
+  return net::async_initiate<CompletionToken, Signature>(
+      [this, d, try_now](auto handler) mutable { start_timed_wait<Deliver>(this, d, std::move(handler), try_now); },
+      token);
 }
 
 } // namespace detail

@@ -47,7 +47,7 @@ public:
   /**
    * @throws std::invalid_argument naming @c n if it is 0, or @c ex if empty.
    */
-  barrier(executor_type ex, std::size_t n) : detail::sync_core(checked(std::move(ex))), n_(n)
+  barrier(executor_type ex, std::size_t n) : detail::sync_core(std::move(ex), "herd::barrier"), n_(n)
   {
     if (n == 0)
       throw std::invalid_argument("herd::barrier: n must be at least 1");
@@ -79,8 +79,7 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_arrive_and_wait(CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code, std::size_t)>(
-        [this](auto handler) { detail::start_wait<deliver_index>(this, std::move(handler), try_now()); }, token);
+    return initiate_wait<deliver_index, void(boost::system::error_code, std::size_t)>(token, try_now());
   }
 
   /// Arrives and waits at most @c d.
@@ -92,9 +91,8 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_arrive_and_wait_for(duration d, CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code, std::optional<std::size_t>)>(
-        [this, d](auto handler) { detail::start_timed_wait<deliver_optional>(this, d, std::move(handler), try_now()); },
-        token);
+    return initiate_timed_wait<deliver_optional, void(boost::system::error_code, std::optional<std::size_t>)>(
+        d, token, try_now());
   }
 
 private:
@@ -115,13 +113,6 @@ private:
       std::move(h)(ec, (!ec && v != 0) ? std::optional<std::size_t>(v - 1) : std::nullopt);
     }
   };
-
-  static executor_type checked(executor_type ex)
-  {
-    if (!ex)
-      throw std::invalid_argument("herd::barrier: ex must not be empty");
-    return ex;
-  }
 
   auto try_now()
   {

@@ -39,7 +39,7 @@ public:
   /**
    * @throws std::invalid_argument naming @c ex if it is empty.
    */
-  explicit event(executor_type ex) : detail::sync_core(checked(std::move(ex))) {}
+  explicit event(executor_type ex) : detail::sync_core(std::move(ex), "herd::event") {}
   ~event() { abandon_all(net::error::operation_aborted); }
 
   using detail::sync_core::get_executor;
@@ -83,28 +83,17 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_wait(CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code)>(
-        [this](auto handler) { detail::start_wait<detail::deliver_ec>(this, std::move(handler), try_now()); }, token);
+    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(token, try_now());
   }
 
   /// Waits at most @c d: `void(error_code, bool set)`, false on timeout.
   template <class CompletionToken = net::deferred_t>
   auto async_wait_for(duration d, CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code, bool)>(
-        [this, d](auto handler)
-        { detail::start_timed_wait<detail::deliver_bool>(this, d, std::move(handler), try_now()); },
-        token);
+    return initiate_timed_wait<detail::deliver_bool, void(boost::system::error_code, bool)>(d, token, try_now());
   }
 
 private:
-  static executor_type checked(executor_type ex)
-  {
-    if (!ex)
-      throw std::invalid_argument("herd::event: ex must not be empty");
-    return ex;
-  }
-
   auto try_now()
   {
     return [this](detail::sync_waiter* w) -> std::optional<std::size_t>

@@ -87,7 +87,7 @@ public:
    * or naming @c ex if it is empty.
    */
   semaphore(executor_type ex, std::size_t initial, std::size_t max = unbounded)
-      : detail::sync_core(checked(std::move(ex))), max_(static_cast<std::int64_t>(max))
+      : detail::sync_core(std::move(ex), "herd::semaphore"), max_(static_cast<std::int64_t>(max))
   {
     if (max > unbounded)
       throw std::invalid_argument("herd::semaphore: max exceeds semaphore::unbounded");
@@ -159,8 +159,7 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire(CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code)>(
-        [this](auto handler) { detail::start_wait<detail::deliver_ec>(this, std::move(handler), try_now()); }, token);
+    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(token, try_now());
   }
 
   /// Waits at most @c d (on the executor's clock) for a permit.
@@ -177,10 +176,7 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire_for(duration d, CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code, bool)>(
-        [this, d](auto handler)
-        { detail::start_timed_wait<detail::deliver_bool>(this, d, std::move(handler), try_now()); },
-        token);
+    return initiate_timed_wait<detail::deliver_bool, void(boost::system::error_code, bool)>(d, token, try_now());
   }
 
   /// Waits for a permit and hands it over as an RAII permit.
@@ -195,8 +191,7 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire_permit(CompletionToken&& token = CompletionToken())
   {
-    return net::async_initiate<CompletionToken, void(boost::system::error_code, permit)>(
-        [this](auto handler) { detail::start_wait<deliver_permit>(this, std::move(handler), try_now()); }, token);
+    return initiate_wait<deliver_permit, void(boost::system::error_code, permit)>(token, try_now());
   }
 
 protected:
@@ -213,13 +208,6 @@ protected:
       std::move(h)(ec, ec ? permit() : permit(static_cast<semaphore*>(prim)));
     }
   };
-
-  static executor_type checked(executor_type ex)
-  {
-    if (!ex)
-      throw std::invalid_argument("herd::semaphore: ex must not be empty");
-    return ex;
-  }
 
   // Queues the waiter unless a permit can be taken at once.
   auto try_now()
