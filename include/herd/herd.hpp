@@ -12,11 +12,13 @@
 #define HERD_HERD_HPP
 
 #include <herd/async_executor.hpp>
+#include <herd/cancel_scope.hpp>
 #include <herd/circuit_breaker.hpp>
 #include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
+#include <herd/interop.hpp>
 #include <herd/gather.hpp>
 #include <herd/polling.hpp>
 #include <herd/progress.hpp>
@@ -29,6 +31,7 @@
 #include <herd/sync/event.hpp>
 #include <herd/sync/semaphore.hpp>
 #include <herd/sync/wait_group.hpp>
+#include <herd/task_group.hpp>
 #include <herd/timeout.hpp>
 #include <herd/wait.hpp>
 

@@ -15,6 +15,7 @@
 #include <herd/config.hpp>
 #include <herd/detail/composed.hpp>
 #include <herd/detail/op_traits.hpp>
+#include <herd/detail/scope_op.hpp>
 #include <herd/error.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -26,64 +27,6 @@ namespace herd
 {
 namespace detail
 {
-
-template <class Op, class Handler>
-class timeout_op : public composed_op<timeout_op<Op, Handler>, Handler, typename op_signature_of<Op>::values>
-{
-  using sig = op_signature_of<Op>;
-  using base = composed_op<timeout_op, Handler, typename sig::values>;
-
-public:
-  timeout_op(Handler&& h, duration d, Op op) : base(std::move(h)), d_(d), op_(std::move(op)), timer_(this->strand_) {}
-
-  void start()
-  {
-    this->start_here([](timeout_op& self) { self.launch(); });
-  }
-
-  void on_cancel(net::cancellation_type type)
-  {
-    timer_.cancel();
-    this->signal_.emit(type);
-  }
-
-private:
-  void launch()
-  {
-    timer_.expires_after(d_);
-    timer_.async_wait(this->on_strand(
-        [](timeout_op& self, boost::system::error_code ec)
-        {
-          if (!ec && !self.op_done_)
-          {
-            self.timed_out_ = true;
-            self.signal_.emit(net::cancellation_type::terminal);
-          }
-        }));
-    operation_traits<Op>::start(
-        op_, this->strand_,
-        this->on_strand_cancellable([](timeout_op& self, auto&&... a)
-                                    { self.on_result(typename sig::values(std::forward<decltype(a)>(a)...)); }));
-  }
-
-  void on_result(typename sig::values v)
-  {
-    op_done_ = true;
-    timer_.cancel();
-    // A result that succeeded despite the cancellation is delivered: data
-    // the operation consumed is not thrown away.
-    if (timed_out_ && sig::failed(v))
-      v = sig::failure(make_error_code(errc::timeout),
-                       std::make_exception_ptr(timeout_error("herd::with_timeout: timed out")));
-    this->finish(std::move(v));
-  }
-
-  duration d_;
-  Op op_;
-  herd::timer timer_;
-  bool op_done_ = false;
-  bool timed_out_ = false;
-};
 
 template <class Op, class Fallback, class Handler>
 class fallback_op
@@ -182,13 +125,8 @@ auto with_timeout(duration d, Op&& op, CompletionToken&& token = CompletionToken
                 "herd::with_timeout: op's completion must lead with an error_code or exception_ptr");
   if (d < duration::zero())
     throw std::invalid_argument("herd::with_timeout: d must not be negative");
-  return net::async_initiate<CompletionToken, detail::operation_signature_t<Op>>(
-      [](auto handler, duration d, std::decay_t<Op> op)
-      {
-        using op_type = detail::timeout_op<std::decay_t<Op>, decltype(handler)>;
-        std::make_shared<op_type>(std::move(handler), d, std::move(op))->start();
-      },
-      token, d, std::forward<Op>(op));
+  return detail::initiate_scope<detail::on_deadline::fail>(d, std::forward<Op>(op), nullptr,
+                                                           std::forward<CompletionToken>(token));
 }
 
 /// Runs @c op; if it fails, completes with @c fallback instead.

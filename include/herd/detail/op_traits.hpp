@@ -85,6 +85,19 @@ struct op_signature<void(Args...)>
   }
 };
 
+// void(exception_ptr, T), or void(exception_ptr) for T = void (co_spawn's).
+template <class T>
+struct exception_signature
+{
+  using type = void(std::exception_ptr, T);
+};
+
+template <>
+struct exception_signature<void>
+{
+  using type = void(std::exception_ptr);
+};
+
 // What herd accepts as "an operation": an Asio deferred operation (anything
 // callable with a completion handler that has a completion signature), or a
 // net::awaitable<T>, which is co_spawned on the given executor.
@@ -111,7 +124,7 @@ template <class T>
 struct operation_traits<net::awaitable<T, net::any_io_executor>, void>
 {
   static constexpr bool value = true;
-  using signature = std::conditional_t<std::is_void_v<T>, void(std::exception_ptr), void(std::exception_ptr, T)>;
+  using signature = typename exception_signature<T>::type;
 
   template <class Executor, class Handler>
   static void start(net::awaitable<T, net::any_io_executor>& op, const Executor& ex, Handler&& h)

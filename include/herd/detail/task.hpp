@@ -20,6 +20,7 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -217,15 +218,29 @@ private:
     // A request that arrived before the slot was bound is seen here.
     if (self->cancel_requested())
       throw cancelled_error("herd: task cancelled before it started");
-    if constexpr (std::is_void_v<R>)
+    std::exception_ptr e;
+    try
     {
-      co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token());
-      self->set_value();
+      if constexpr (std::is_void_v<R>)
+      {
+        co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token());
+        self->set_value();
+      }
+      else
+      {
+        self->set_value(co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token()));
+      }
     }
-    else
+    catch (...)
     {
-      self->set_value(co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token()));
+      e = std::current_exception();
     }
+    // Boost 1.81: co_spawn's entry point would throw operation_aborted out
+    // of the coroutine (std::terminate) after a body that was cancelled and
+    // finished without a context switch; see herd/task_group.hpp.
+    co_await net::this_coro::throw_if_cancelled(false);
+    if (e)
+      std::rethrow_exception(e);
   }
 
   void complete(std::exception_ptr e) noexcept
