@@ -17,7 +17,7 @@ esac
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-packages=(g++ cmake ninja-build ccache libboost1.81-all-dev libboost-json1.81-dev libboost1.81-tools-dev)
+packages=(g++ cmake ninja-build ccache libboost1.81-all-dev libboost-json1.81-dev libboost1.81-tools-dev libtbb-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -353,7 +353,7 @@ public:
       throw std::logic_error("herd::async_executor::map: called on one of the executor's own threads, it could "
                              "deadlock");
     auto d =
-        make_map_driver(opts, false, std::forward<F>(f), std::forward<Range>(range), std::forward<Ranges>(ranges)...);
+        make_map_driver<true>(opts, false, std::forward<F>(f), std::forward<Range>(range), std::forward<Ranges>(ranges)...);
     d->start();
     d->wait_finished();
     return d->take_results();
@@ -378,7 +378,7 @@ public:
   auto map_iter(F&& f, Range&& range, const map_options& opts = {})
   {
     using R = typename detail::map_traits<F, Range>::result_type;
-    auto d = make_map_driver(opts, true, std::forward<F>(f), std::forward<Range>(range));
+    auto d = make_map_driver<false>(opts, true, std::forward<F>(f), std::forward<Range>(range));
     d->start();
     return map_range<R>(std::move(d), impl_.get());
   }
@@ -400,7 +400,7 @@ public:
   auto async_map(F&& f, Range&& range, const map_options& opts = {}, CompletionToken&& token = CompletionToken())
   {
     using R = typename detail::map_traits<F, Range>::result_type;
-    auto d = make_map_driver(opts, false, std::forward<F>(f), std::forward<Range>(range));
+    auto d = make_map_driver<true>(opts, false, std::forward<F>(f), std::forward<Range>(range));
     return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<R>)>(
         [](auto handler, auto d)
         {
@@ -474,7 +474,10 @@ private:
     }
   }
 
-  template <class F, class Range, class... Ranges>
+  // map_iter: always the per-item driver (Workers = false). map and
+  // async_map (Workers = true): worker tasks for plain callables without
+  // retry or timeout, the per-item driver otherwise.
+  template <bool Workers, class F, class Range, class... Ranges>
   auto make_map_driver(const map_options& opts, bool windowed, F&& f, Range&& range, Ranges&&... ranges)
   {
     using traits = detail::map_traits<F, Range, Ranges...>;
@@ -503,7 +506,26 @@ private:
           a);
     };
     using driver_type = detail::map_driver<R, source_type, decltype(launch)>;
-    return std::make_shared<driver_type>(std::move(source), std::move(launch), limit, windowed, opts.progress);
+    if constexpr (Workers)
+    {
+      if constexpr (!traits::coroutine && !traits::takes_stop_token)
+      {
+        if (!managed)
+        {
+          const std::size_t width = thread_count() ? thread_count() : default_thread_count();
+          auto submit = [this](auto work, bool first) { return this->submit_impl(first, std::move(work)); };
+          using workers_type = detail::map_workers<R, source_type, detail::shared_fn<std::decay_t<F>>, decltype(submit)>;
+          return std::shared_ptr<detail::map_run<R>>(std::make_shared<workers_type>(
+              std::move(source), std::move(fn), std::min(limit, width), opts.progress, std::move(submit)));
+        }
+      }
+      return std::shared_ptr<detail::map_run<R>>(
+          std::make_shared<driver_type>(std::move(source), std::move(launch), limit, windowed, opts.progress));
+    }
+    else
+    {
+      return std::make_shared<driver_type>(std::move(source), std::move(launch), limit, windowed, opts.progress);
+    }
   }
 
 public:

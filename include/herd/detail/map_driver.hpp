@@ -88,6 +88,22 @@ private:
 // first failure in input order wins: when an item fails, no later item is
 // launched and the later ones in flight are cancelled; earlier ones run to
 // their end, and a failure among them takes precedence.
+// What map and async_map see of a driver.
+template <class R>
+class map_run
+{
+public:
+  using finish_fn = std::function<void(map_run&)>;
+  virtual void start() = 0;
+  virtual void on_finish(finish_fn f) = 0;
+  virtual void wait_finished() = 0;
+  virtual std::vector<R> take_results() = 0;
+  virtual void stop(std::exception_ptr reason) = 0;
+
+protected:
+  ~map_run() = default;
+};
+
 // What map_iter's range sees of a driver.
 template <class R>
 class map_results
@@ -101,10 +117,12 @@ protected:
 };
 
 template <class R, class Source, class Launch>
-class map_driver final : public map_results<R>, public std::enable_shared_from_this<map_driver<R, Source, Launch>>
+class map_driver final : public map_results<R>,
+                         public map_run<R>,
+                         public std::enable_shared_from_this<map_driver<R, Source, Launch>>
 {
 public:
-  using finish_fn = std::function<void(map_driver&)>;
+  using finish_fn = typename map_run<R>::finish_fn;
 
   map_driver(Source&& source, Launch launch, std::size_t limit, bool windowed, const progress_option& progress)
       : source_(std::move(source)), launch_(std::move(launch)), limit_(limit), windowed_(windowed),
@@ -114,9 +132,9 @@ public:
 
   // Called once, outside the lock, when nothing is in flight any more and
   // nothing more will be launched.
-  void on_finish(finish_fn f) { finish_ = std::move(f); }
+  void on_finish(finish_fn f) override { finish_ = std::move(f); }
 
-  void start() { pump(); }
+  void start() override { pump(); }
 
   // Stops launching and cancels what is in flight (cancellation, or the
   // consumer of map_iter left the loop).
@@ -144,7 +162,7 @@ public:
   }
 
   // Blocks until every item has ended (map).
-  void wait_finished()
+  void wait_finished() override
   {
     std::unique_lock lk(m_);
     cv_.wait(lk, [&] { return finished_; });
@@ -152,7 +170,7 @@ public:
 
   // The result of map/async_map once finished: values in input order, or
   // the first failure in input order.
-  std::vector<R> take_results()
+  std::vector<R> take_results() override
   {
     std::lock_guard lk(m_);
     if (fail_error_)
@@ -363,6 +381,214 @@ private:
   bool stopped_ = false;
   bool pumping_ = false;
   bool repump_ = false;
+  bool finished_ = false;
+  std::size_t fail_index_ = 0;
+  std::exception_ptr fail_error_;
+  std::exception_ptr stop_reason_;
+};
+
+// map and async_map of a plain callable without retry or timeout: a few
+// worker tasks (at most `limit`) each take the next item in input order and
+// run it inline, so an item costs no task of its own. A worker yields the
+// pool every 64 items by re-submitting itself. The first failure in input
+// order wins; after a failure no further item starts (the ones other workers
+// are running finish and are discarded).
+template <class R, class Source, class Fn, class Submit>
+class map_workers final : public map_run<R>, public std::enable_shared_from_this<map_workers<R, Source, Fn, Submit>>
+{
+public:
+  using finish_fn = typename map_run<R>::finish_fn;
+
+  map_workers(Source&& source, Fn fn, std::size_t workers, const progress_option& progress, Submit submit)
+    : source_(std::move(source)),
+      fn_(std::move(fn)),
+      workers_(workers),
+      submit_(std::move(submit)),
+      progress_option_(progress),
+      progress_(progress_option_, source_.size_hint())
+  {
+  }
+
+  void on_finish(finish_fn f) override { finish_ = std::move(f); }
+
+  void start() override
+  {
+    {
+      std::lock_guard lk(m_);
+      active_ = workers_;
+    }
+    for (std::size_t i = 0; i < workers_; ++i)
+      launch(true);
+  }
+
+  void stop(std::exception_ptr reason) override
+  {
+    std::lock_guard lk(m_);
+    if (!stopped_ && !fail_error_)
+      stop_reason_ = reason;
+    stopped_ = true;
+  }
+
+  void wait_finished() override
+  {
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [&] { return finished_; });
+  }
+
+  std::vector<R> take_results() override
+  {
+    std::lock_guard lk(m_);
+    if (fail_error_)
+      std::rethrow_exception(fail_error_);
+    if (stop_reason_)
+      std::rethrow_exception(stop_reason_);
+    std::vector<R> out;
+    out.reserve(results_.size());
+    for (auto& r : results_)
+      out.push_back(std::move(*r));
+    return out;
+  }
+
+private:
+  struct node : waiter_node
+  {
+    std::shared_ptr<map_workers> self_;
+    future<void> f_;
+  };
+
+  static void on_node(waiter_node* n) noexcept
+  {
+    std::unique_ptr<node> owned(static_cast<node*>(n));
+    shared_state<void>& s = future_access::mutable_state(owned->f_);
+    // A worker that ran completes its future; one that never ran (shut down
+    // while queued) takes its share of the work with it: stop the map.
+    if (s.state() != task_state::completed)
+      owned->self_->worker_ended(s.error());
+  }
+
+  // Starts (or continues) one worker as a task of the executor.
+  void launch(bool first)
+  {
+    future<void> f;
+    try
+    {
+      f = submit_([self = this->shared_from_this()] { self->work(); }, first);
+    }
+    catch (...)
+    {
+      worker_ended(std::current_exception());
+      return;
+    }
+    auto n = std::make_unique<node>();
+    n->complete_ = &on_node;
+    n->self_ = this->shared_from_this();
+    n->f_ = f;
+    node* raw = n.release();
+    if (!future_access::mutable_state(f).add_waiter(raw))
+      on_node(raw);
+  }
+
+  void work()
+  {
+    for (int i = 0; i < 64; ++i)
+    {
+      std::optional<typename Source::args_type> args;
+      std::size_t index = 0;
+      std::optional<R>* slot = nullptr;
+      {
+        std::lock_guard lk(m_);
+        if (stopped_ || exhausted_)
+          return worker_done_locked();
+        try
+        {
+          args = source_.next();
+        }
+        catch (...)
+        {
+          exhausted_ = true;
+          record_failure_locked(next_, std::current_exception());
+          return worker_done_locked();
+        }
+        if (!args)
+        {
+          exhausted_ = true;
+          return worker_done_locked();
+        }
+        index = next_++;
+        slot = &results_.emplace_back();
+      }
+      try
+      {
+        R r = std::apply(fn_, std::move(*args));
+        std::lock_guard lk(m_);
+        *slot = std::move(r);
+        ++done_;
+        if (progress_.active())
+          progress_.update(done_);
+      }
+      catch (...)
+      {
+        std::lock_guard lk(m_);
+        record_failure_locked(index, std::current_exception());
+      }
+    }
+    launch(false); // give the pool to other work, then go on
+  }
+
+  void record_failure_locked(std::size_t index, std::exception_ptr e)
+  {
+    stopped_ = true;
+    if (!fail_error_ || index < fail_index_)
+    {
+      fail_index_ = index;
+      fail_error_ = std::move(e);
+    }
+  }
+
+  // A worker leaves (under the lock); the last one finishes the map.
+  void worker_done_locked()
+  {
+    if (--active_ != 0)
+      return;
+    finished_ = true;
+    if (progress_.active())
+      progress_.finish(done_);
+    cv_.notify_all();
+    if (finish_)
+    {
+      // Run the continuation outside the lock, on this thread.
+      finish_fn f = std::move(finish_);
+      m_.unlock();
+      f(*this);
+      m_.lock();
+    }
+  }
+
+  void worker_ended(std::exception_ptr e)
+  {
+    std::lock_guard lk(m_);
+    if (!stopped_ && !fail_error_)
+      stop_reason_ = e;
+    stopped_ = true;
+    worker_done_locked();
+  }
+
+  Source source_;
+  Fn fn_;
+  std::size_t workers_;
+  Submit submit_;
+  progress_option progress_option_;
+  progress_reporter progress_;
+  finish_fn finish_;
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<std::optional<R>> results_;
+  std::size_t next_ = 0;
+  std::size_t done_ = 0;
+  std::size_t active_ = 0;
+  bool exhausted_ = false;
+  bool stopped_ = false;
   bool finished_ = false;
   std::size_t fail_index_ = 0;
   std::exception_ptr fail_error_;
