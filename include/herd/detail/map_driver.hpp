@@ -96,13 +96,68 @@ public:
   using finish_fn = std::function<void(map_run&)>;
   virtual void start() = 0;
   virtual void on_finish(finish_fn f) = 0;
-  virtual void wait_finished() = 0;
   virtual std::vector<R> take_results() = 0;
   virtual void stop(std::exception_ptr reason) = 0;
 
+  // Blocks until every item has ended (map).
+  void wait_finished()
+  {
+    std::unique_lock lk(m_);
+    cv_.wait(lk, [&] { return finished_; });
+  }
+
 protected:
   ~map_run() = default;
+
+  // Records a failure and stops launching; true if it is now the first in
+  // input order.
+  bool record_failure_locked(std::size_t index, std::exception_ptr e)
+  {
+    stopped_ = true;
+    if (fail_error_ && index >= fail_index_)
+      return false;
+    fail_index_ = index;
+    fail_error_ = std::move(e);
+    return true;
+  }
+
+  // Stops launching; the reason is reported unless a failure came first.
+  void stop_locked(std::exception_ptr reason)
+  {
+    if (!stopped_ && !fail_error_)
+      stop_reason_ = reason;
+    stopped_ = true;
+  }
+
+  // Throws what ended the map early, if anything did.
+  void rethrow_locked() const
+  {
+    if (fail_error_)
+      std::rethrow_exception(fail_error_);
+    if (stop_reason_)
+      std::rethrow_exception(stop_reason_);
+  }
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+  bool finished_ = false;
+  std::size_t fail_index_ = 0;
+  std::exception_ptr fail_error_;
+  std::exception_ptr stop_reason_;
 };
+
+// The members a driver uses from map_run (a dependent base).
+#define HERD_DETAIL_MAP_RUN_MEMBERS                                                                                   \
+  using map_run<R>::m_;                                                                                               \
+  using map_run<R>::cv_;                                                                                              \
+  using map_run<R>::stopped_;                                                                                         \
+  using map_run<R>::finished_;                                                                                        \
+  using map_run<R>::fail_error_;                                                                                      \
+  using map_run<R>::stop_reason_;                                                                                     \
+  using map_run<R>::record_failure_locked;                                                                            \
+  using map_run<R>::stop_locked;                                                                                      \
+  using map_run<R>::rethrow_locked
 
 // What map_iter's range sees of a driver.
 template <class R>
@@ -121,6 +176,8 @@ class map_driver final : public map_results<R>,
                          public map_run<R>,
                          public std::enable_shared_from_this<map_driver<R, Source, Launch>>
 {
+  HERD_DETAIL_MAP_RUN_MEMBERS;
+
 public:
   using finish_fn = typename map_run<R>::finish_fn;
 
@@ -143,12 +200,7 @@ public:
     std::vector<future<R>> to_cancel;
     {
       std::lock_guard lk(m_);
-      if (!stopped_)
-      {
-        stopped_ = true;
-        if (!fail_error_)
-          stop_reason_ = reason;
-      }
+      stop_locked(reason);
       for (auto& s : slots_)
         if (s.f.valid() && !s.done)
         {
@@ -161,22 +213,12 @@ public:
     check_finished();
   }
 
-  // Blocks until every item has ended (map).
-  void wait_finished() override
-  {
-    std::unique_lock lk(m_);
-    cv_.wait(lk, [&] { return finished_; });
-  }
-
   // The result of map/async_map once finished: values in input order, or
   // the first failure in input order.
   std::vector<R> take_results() override
   {
     std::lock_guard lk(m_);
-    if (fail_error_)
-      std::rethrow_exception(fail_error_);
-    if (stop_reason_)
-      std::rethrow_exception(stop_reason_);
+    rethrow_locked();
     std::vector<R> out;
     out.reserve(slots_.size());
     for (auto& s : slots_)
@@ -194,10 +236,7 @@ public:
       cv_.wait(lk, [&] { return (!slots_.empty() && slots_.front().done) || (slots_.empty() && finished_); });
       if (slots_.empty())
       {
-        if (fail_error_)
-          std::rethrow_exception(fail_error_);
-        if (stop_reason_)
-          std::rethrow_exception(stop_reason_);
+        rethrow_locked();
         return std::nullopt;
       }
       f = std::move(slots_.front().f);
@@ -334,17 +373,6 @@ private:
     pump();
   }
 
-  // Records a failure; true if it is now the first in input order.
-  bool record_failure_locked(std::size_t index, std::exception_ptr e)
-  {
-    stopped_ = true;
-    if (fail_error_ && index >= fail_index_)
-      return false;
-    fail_index_ = index;
-    fail_error_ = std::move(e);
-    return true;
-  }
-
   void check_finished()
   {
     finish_fn f;
@@ -370,21 +398,14 @@ private:
   progress_reporter progress_;
   finish_fn finish_;
 
-  std::mutex m_;
-  std::condition_variable cv_;
   std::deque<slot> slots_; // from index consumed_ on
   std::size_t consumed_ = 0;
   std::size_t next_ = 0;
   std::size_t in_flight_ = 0;
   std::size_t done_count_ = 0;
   bool exhausted_ = false;
-  bool stopped_ = false;
   bool pumping_ = false;
   bool repump_ = false;
-  bool finished_ = false;
-  std::size_t fail_index_ = 0;
-  std::exception_ptr fail_error_;
-  std::exception_ptr stop_reason_;
 };
 
 // map and async_map of a plain callable without retry or timeout: a few
@@ -396,6 +417,8 @@ private:
 template <class R, class Source, class Fn, class Submit>
 class map_workers final : public map_run<R>, public std::enable_shared_from_this<map_workers<R, Source, Fn, Submit>>
 {
+  HERD_DETAIL_MAP_RUN_MEMBERS;
+
 public:
   using finish_fn = typename map_run<R>::finish_fn;
 
@@ -424,24 +447,13 @@ public:
   void stop(std::exception_ptr reason) override
   {
     std::lock_guard lk(m_);
-    if (!stopped_ && !fail_error_)
-      stop_reason_ = reason;
-    stopped_ = true;
-  }
-
-  void wait_finished() override
-  {
-    std::unique_lock lk(m_);
-    cv_.wait(lk, [&] { return finished_; });
+    stop_locked(reason);
   }
 
   std::vector<R> take_results() override
   {
     std::lock_guard lk(m_);
-    if (fail_error_)
-      std::rethrow_exception(fail_error_);
-    if (stop_reason_)
-      std::rethrow_exception(stop_reason_);
+    rethrow_locked();
     std::vector<R> out;
     out.reserve(results_.size());
     for (auto& r : results_)
@@ -535,16 +547,6 @@ private:
     launch(false); // give the pool to other work, then go on
   }
 
-  void record_failure_locked(std::size_t index, std::exception_ptr e)
-  {
-    stopped_ = true;
-    if (!fail_error_ || index < fail_index_)
-    {
-      fail_index_ = index;
-      fail_error_ = std::move(e);
-    }
-  }
-
   // A worker leaves (under the lock); the last one finishes the map.
   void worker_done_locked()
   {
@@ -567,9 +569,7 @@ private:
   void worker_ended(std::exception_ptr e)
   {
     std::lock_guard lk(m_);
-    if (!stopped_ && !fail_error_)
-      stop_reason_ = e;
-    stopped_ = true;
+    stop_locked(e);
     worker_done_locked();
   }
 
@@ -581,19 +581,14 @@ private:
   progress_reporter progress_;
   finish_fn finish_;
 
-  std::mutex m_;
-  std::condition_variable cv_;
   std::deque<std::optional<R>> results_;
   std::size_t next_ = 0;
   std::size_t done_ = 0;
   std::size_t active_ = 0;
   bool exhausted_ = false;
-  bool stopped_ = false;
-  bool finished_ = false;
-  std::size_t fail_index_ = 0;
-  std::exception_ptr fail_error_;
-  std::exception_ptr stop_reason_;
 };
+
+#undef HERD_DETAIL_MAP_RUN_MEMBERS
 
 } // namespace detail
 } // namespace herd

@@ -215,7 +215,9 @@ public:
 private:
   static net::awaitable<void> body(std::shared_ptr<coro_task> self)
   {
-    // A request that arrived before the slot was bound is seen here.
+    self->started_ = true;
+    // A request that arrived before the body started is seen here (it was
+    // not emitted: see request_stop).
     if (self->cancel_requested())
       throw cancelled_error("herd: task cancelled before it started");
     std::exception_ptr e;
@@ -259,7 +261,15 @@ private:
     stop_.request_stop();
     try
     {
-      net::post(strand_, [self = this->shared_from_this()] { self->signal_.emit(net::cancellation_type::terminal); });
+      // Emitted only once the body runs: Boost 1.81's co_spawn throws out of
+      // its entry point (std::terminate on the pool) when a coroutine is
+      // cancelled before it starts; the body checks cancel_requested() first.
+      net::post(strand_,
+                [self = this->shared_from_this()]
+                {
+                  if (self->started_)
+                    self->signal_.emit(net::cancellation_type::terminal);
+                });
     }
     catch (...)
     {
@@ -275,6 +285,7 @@ private:
   std::conditional_t<Stop, std::stop_source, no_stop> stop_;
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
+  bool started_ = false; // on strand_
 };
 
 // Runs one task posted on its own (adopted executors).
