@@ -278,7 +278,9 @@ private:
 /// A scope that owns child tasks (Trio's nursery): none outlives it.
 /**
  * Obtained only through with_task_group(). Each child runs on its own
- * strand of the group's executor.
+ * strand of the group's executor. A task_group is a copyable handle: the
+ * reference the body receives is valid until the group completes; a copy
+ * stays valid after, and its spawn() then throws std::logic_error.
  *
  * @par Thread Safety
  * spawn() and cancel() may be called from any thread while the group runs.

@@ -174,13 +174,13 @@ BOOST_AUTO_TEST_CASE(nested_spawns_handles_and_spawn_after_finish)
 {
   no_children_left check;
   clock_fixture f;
-  herd::task_group* escaped = nullptr;
+  std::optional<herd::task_group> escaped; // a copy of the handle outlives the group
   recorder<std::exception_ptr, int> r(f.ctx);
   herd::with_task_group(
       f.ex,
       [&](herd::task_group& g) -> net::awaitable<int>
       {
-        escaped = &g;
+        escaped = g;
         auto outer = g.spawn(
             [](herd::task_group& g) -> net::awaitable<int>
             {
