@@ -378,12 +378,13 @@ HERD_CO_TEST_CASE(nested_scopes_earlier_deadline_wins)
         [&, outer, inner]() -> net::awaitable<void>
         {
           auto [ec] = co_await outer->run(
-              [inner]() -> net::awaitable<void>
+              // The scope travels as a parameter: a lambda coroutine's captures die with the lambda.
+              [](std::shared_ptr<herd::cancel_scope> inner) -> net::awaitable<void>
               {
                 auto [e2] = co_await inner->run(sleep_for(1h), net::as_tuple(net::use_awaitable));
                 if (e2)
                   std::rethrow_exception(e2);
-              }(),
+              }(inner),
               net::as_tuple(net::use_awaitable));
           at = std::chrono::duration<double>(clock.now() - t0).count();
           got = ec ? ec_t(net::error::operation_aborted) : ec_t();
