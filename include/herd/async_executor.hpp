@@ -161,7 +161,7 @@ struct shared_fn
 };
 
 template <class F, class... Ranges>
-using map_traits = task_traits<F, std::ranges::range_reference_t<Ranges>...>;
+using map_traits = task_traits<F, map_element_t<Ranges>&...>;
 
 } // namespace detail
 
@@ -488,8 +488,8 @@ private:
     opts.retry.validate();
     if (opts.timeout && *opts.timeout <= duration::zero())
       throw std::invalid_argument("herd::async_executor::map: map_options.timeout must be positive");
-    using source_type = detail::zip_source<std::views::all_t<Range>, std::views::all_t<Ranges>...>;
-    source_type source(std::views::all(std::forward<Range>(range)), std::views::all(std::forward<Ranges>(ranges))...);
+    using source_type = detail::zip_source<Range, Ranges...>;
+    source_type source(std::forward<Range>(range), std::forward<Ranges>(ranges)...);
     const std::size_t limit = opts.limit ? opts.limit : (thread_count() ? thread_count() : default_thread_count());
     detail::shared_fn<std::decay_t<F>> fn{std::make_shared<std::decay_t<F>>(std::forward<F>(f))};
     const bool managed = opts.retry.max_attempts > 1 || opts.timeout.has_value();

@@ -32,14 +32,60 @@ namespace herd
 namespace detail
 {
 
+// A range argument of map: an lvalue is referred to (it must outlive the
+// map), an rvalue is moved in. (Not std::views::all: clang 14 cannot check
+// libstdc++ 12's owning_view.)
+template <class Range>
+class range_holder
+{
+public:
+  using stored = std::conditional_t<std::is_lvalue_reference_v<Range>, std::remove_reference_t<Range>*,
+                                    std::remove_cvref_t<Range>>;
+
+  explicit range_holder(Range&& r)
+    : r_([&]() -> stored
+         {
+           if constexpr (std::is_lvalue_reference_v<Range>)
+             return std::addressof(r);
+           else
+             return std::move(r);
+         }())
+  {
+  }
+
+  auto& get() noexcept
+  {
+    if constexpr (std::is_lvalue_reference_v<Range>)
+      return *r_;
+    else
+      return r_;
+  }
+  const auto& get() const noexcept
+  {
+    if constexpr (std::is_lvalue_reference_v<Range>)
+      return *r_;
+    else
+      return r_;
+  }
+
+private:
+  stored r_;
+};
+
+template <class Range>
+using map_element_t = std::remove_cvref_t<decltype(*std::begin(std::declval<std::remove_reference_t<Range>&>()))>;
+
+template <class R>
+concept sized_container = requires(const R& r) { std::size(r); };
+
 // Several ranges read in step (Python's zip): ends with the shortest.
-template <class... Views>
+template <class... Ranges>
 class zip_source
 {
 public:
-  using args_type = std::tuple<std::decay_t<std::ranges::range_reference_t<Views>>...>;
+  using args_type = std::tuple<map_element_t<Ranges>...>;
 
-  explicit zip_source(Views... vs) : views_(std::move(vs)...) {}
+  explicit zip_source(Ranges&&... rs) : holders_(range_holder<Ranges>(std::forward<Ranges>(rs))...) {}
 
   // Movable until the first next(): the iterators are taken then.
   zip_source(zip_source&&) = default;
@@ -48,9 +94,9 @@ public:
   // The number of items, if every range knows its size.
   std::size_t size_hint() const
   {
-    if constexpr ((std::ranges::sized_range<const Views> && ...))
-      return std::apply([](const auto&... v) { return std::min({static_cast<std::size_t>(std::ranges::size(v))...}); },
-                        views_);
+    if constexpr ((sized_container<std::remove_cvref_t<Ranges>> && ...))
+      return std::apply([](const auto&... h) { return std::min({static_cast<std::size_t>(std::size(h.get()))...}); },
+                        holders_);
     else
       return 0;
   }
@@ -58,17 +104,17 @@ public:
   std::optional<args_type> next()
   {
     if (!its_)
-      its_.emplace(std::apply([](auto&... v) { return std::make_tuple(std::ranges::begin(v)...); }, views_));
-    if (at_end(std::index_sequence_for<Views...>()))
+      its_.emplace(std::apply([](auto&... h) { return std::make_tuple(std::begin(h.get())...); }, holders_));
+    if (at_end(std::index_sequence_for<Ranges...>()))
       return std::nullopt;
-    return take(std::index_sequence_for<Views...>());
+    return take(std::index_sequence_for<Ranges...>());
   }
 
 private:
   template <std::size_t... I>
   bool at_end(std::index_sequence<I...>)
   {
-    return ((std::get<I>(*its_) == std::ranges::end(std::get<I>(views_))) || ...);
+    return ((std::get<I>(*its_) == std::end(std::get<I>(holders_).get())) || ...);
   }
 
   template <std::size_t... I>
@@ -79,15 +125,10 @@ private:
     return a;
   }
 
-  std::tuple<Views...> views_;
-  std::optional<std::tuple<std::ranges::iterator_t<Views>...>> its_;
+  std::tuple<range_holder<Ranges>...> holders_;
+  std::optional<std::tuple<decltype(std::begin(std::declval<range_holder<Ranges>&>().get()))...>> its_;
 };
 
-// Runs the items of a map: at most `limit` in flight (map_iter: at most
-// `limit` launched and not yet consumed), launched in input order. The
-// first failure in input order wins: when an item fails, no later item is
-// launched and the later ones in flight are cancelled; earlier ones run to
-// their end, and a failure among them takes precedence.
 // What map and async_map see of a driver.
 template <class R>
 class map_run

@@ -79,7 +79,8 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_arrive_and_wait(CompletionToken&& token = CompletionToken())
   {
-    return initiate_wait<deliver_index, void(boost::system::error_code, std::size_t)>(token, try_now());
+    return initiate_wait<deliver_index, void(boost::system::error_code, std::size_t)>(
+        token, [this](detail::sync_waiter* w) { return try_now(w); });
   }
 
   /// Arrives and waits at most @c d.
@@ -92,7 +93,7 @@ public:
   auto async_arrive_and_wait_for(duration d, CompletionToken&& token = CompletionToken())
   {
     return initiate_timed_wait<deliver_optional, void(boost::system::error_code, std::optional<std::size_t>)>(
-        d, token, try_now());
+        d, token, [this](detail::sync_waiter* w) { return try_now(w); });
   }
 
 private:
@@ -114,33 +115,31 @@ private:
     }
   };
 
-  auto try_now()
+  // Takes the wait's result at once, or queues w (see detail::start_wait).
+  std::optional<std::size_t> try_now(detail::sync_waiter* w)
   {
-    return [this](detail::sync_waiter* w) -> std::optional<std::size_t>
+    detail::sync_waiter* chain = nullptr;
+    std::size_t last = 0;
     {
-      detail::sync_waiter* chain = nullptr;
-      std::size_t last = 0;
+      std::lock_guard lock(mutex_);
+      if (list_.size() + 1 < n_)
       {
-        std::lock_guard lock(mutex_);
-        if (list_.size() + 1 < n_)
-        {
-          list_.push_back(w);
-          return std::nullopt;
-        }
-        last = list_.size();
-        chain = list_.take_all();
+        list_.push_back(w);
+        return std::nullopt;
       }
-      // Complete the earlier arrivals with their indices, in arrival order.
-      std::size_t index = 0;
-      while (chain)
-      {
-        detail::sync_waiter* next = chain->next_;
-        chain->next_ = chain->prev_ = nullptr;
-        chain->complete({}, encode(index++));
-        chain = next;
-      }
-      return encode(last);
-    };
+      last = list_.size();
+      chain = list_.take_all();
+    }
+    // Complete the earlier arrivals with their indices, in arrival order.
+    std::size_t index = 0;
+    while (chain)
+    {
+      detail::sync_waiter* next = chain->next_;
+      chain->next_ = chain->prev_ = nullptr;
+      chain->complete({}, encode(index++));
+      chain = next;
+    }
+    return encode(last);
   }
 
   static std::size_t encode(std::size_t index) noexcept { return index + 1; }

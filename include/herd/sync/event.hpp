@@ -83,27 +83,27 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_wait(CompletionToken&& token = CompletionToken())
   {
-    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(token, try_now());
+    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(token, [this](detail::sync_waiter* w)
+                                                                              { return try_now(w); });
   }
 
   /// Waits at most @c d: `void(error_code, bool set)`, false on timeout.
   template <class CompletionToken = net::deferred_t>
   auto async_wait_for(duration d, CompletionToken&& token = CompletionToken())
   {
-    return initiate_timed_wait<detail::deliver_bool, void(boost::system::error_code, bool)>(d, token, try_now());
+    return initiate_timed_wait<detail::deliver_bool, void(boost::system::error_code, bool)>(
+        d, token, [this](detail::sync_waiter* w) { return try_now(w); });
   }
 
 private:
-  auto try_now()
+  // Takes the wait's result at once, or queues w (see detail::start_wait).
+  std::optional<std::size_t> try_now(detail::sync_waiter* w)
   {
-    return [this](detail::sync_waiter* w) -> std::optional<std::size_t>
-    {
-      std::lock_guard lock(mutex_);
-      if (set_.load(std::memory_order_relaxed))
-        return 1;
-      list_.push_back(w);
-      return std::nullopt;
-    };
+    std::lock_guard lock(mutex_);
+    if (set_.load(std::memory_order_relaxed))
+      return 1;
+    list_.push_back(w);
+    return std::nullopt;
   }
 
   std::atomic<bool> set_{false};

@@ -159,7 +159,8 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire(CompletionToken&& token = CompletionToken())
   {
-    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(token, try_now());
+    return initiate_wait<detail::deliver_ec, void(boost::system::error_code)>(token, [this](detail::sync_waiter* w)
+                                                                              { return try_now(w); });
   }
 
   /// Waits at most @c d (on the executor's clock) for a permit.
@@ -176,7 +177,8 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire_for(duration d, CompletionToken&& token = CompletionToken())
   {
-    return initiate_timed_wait<detail::deliver_bool, void(boost::system::error_code, bool)>(d, token, try_now());
+    return initiate_timed_wait<detail::deliver_bool, void(boost::system::error_code, bool)>(
+        d, token, [this](detail::sync_waiter* w) { return try_now(w); });
   }
 
   /// Waits for a permit and hands it over as an RAII permit.
@@ -191,7 +193,8 @@ public:
   template <class CompletionToken = net::deferred_t>
   auto async_acquire_permit(CompletionToken&& token = CompletionToken())
   {
-    return initiate_wait<deliver_permit, void(boost::system::error_code, permit)>(token, try_now());
+    return initiate_wait<deliver_permit, void(boost::system::error_code, permit)>(token, [this](detail::sync_waiter* w)
+                                                                                  { return try_now(w); });
   }
 
 protected:
@@ -210,30 +213,28 @@ protected:
   };
 
   // Queues the waiter unless a permit can be taken at once.
-  auto try_now()
+  // Takes the wait's result at once, or queues w (see detail::start_wait).
+  std::optional<std::size_t> try_now(detail::sync_waiter* w)
   {
-    return [this](detail::sync_waiter* w) -> std::optional<std::size_t>
+    if (try_acquire())
+      return 1;
+    std::lock_guard lock(mutex_);
+    std::int64_t v = word_.load(std::memory_order_relaxed);
+    for (;;)
     {
-      if (try_acquire())
-        return 1;
-      std::lock_guard lock(mutex_);
-      std::int64_t v = word_.load(std::memory_order_relaxed);
-      for (;;)
+      if ((v & waiters_bit) == 0 && v >= 2)
       {
-        if ((v & waiters_bit) == 0 && v >= 2)
-        {
-          if (word_.compare_exchange_weak(v, v - 2, std::memory_order_acquire, std::memory_order_relaxed))
-            return 1;
-          continue;
-        }
-        if (v & waiters_bit)
-          break;
-        if (word_.compare_exchange_weak(v, v | waiters_bit, std::memory_order_acq_rel, std::memory_order_relaxed))
-          break;
+        if (word_.compare_exchange_weak(v, v - 2, std::memory_order_acquire, std::memory_order_relaxed))
+          return 1;
+        continue;
       }
-      list_.push_back(w);
-      return std::nullopt;
-    };
+      if (v & waiters_bit)
+        break;
+      if (word_.compare_exchange_weak(v, v | waiters_bit, std::memory_order_acq_rel, std::memory_order_relaxed))
+        break;
+    }
+    list_.push_back(w);
+    return std::nullopt;
   }
 
   void release_noexcept(std::int64_t n) noexcept { release_impl(n); }
