@@ -25,6 +25,7 @@
 #include <herd/race.hpp>
 #include <herd/rate_limiter.hpp>
 #include <herd/retry.hpp>
+#include <herd/stream.hpp>
 #include <herd/sync/async_mutex.hpp>
 #include <herd/sync/barrier.hpp>
 #include <herd/sync/capacity_limiter.hpp>

@@ -14,6 +14,7 @@
 #include <herd/async_executor.hpp>
 #include <herd/config.hpp>
 #include <herd/future.hpp>
+#include <herd/detail/running_in.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -27,25 +28,6 @@
 #include <thread>
 
 namespace herd {
-
-namespace detail {
-
-// True when the calling thread is running a handler of ex (for the executor
-// kinds that can tell), or is one of an async_executor's own threads.
-inline bool running_in(const net::any_io_executor& ex)
-{
-  if (auto* io = ex.target<net::io_context::executor_type>())
-    return io->running_in_this_thread();
-  if (auto* tp = ex.target<net::thread_pool::executor_type>())
-    return tp->running_in_this_thread();
-  if (auto* s = ex.target<net::strand<net::any_io_executor>>())
-    return s->running_in_this_thread() || running_in(s->get_inner_executor());
-  if (auto* s = ex.target<net::strand<net::io_context::executor_type>>())
-    return s->get_inner_executor().running_in_this_thread();
-  return false;
-}
-
-} // namespace detail
 
 /// Runs a coroutine on @c ex and blocks the calling thread for its result.
 /**

@@ -1,0 +1,491 @@
+//
+// herd/detail/stream_core.hpp
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~
+//
+// Copyright (c) 2026 The herd authors
+//
+// Distributed under the Boost Software License, Version 1.0. (See accompanying
+// file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
+//
+
+#ifndef HERD_DETAIL_STREAM_CORE_HPP
+#define HERD_DETAIL_STREAM_CORE_HPP
+
+#include <herd/config.hpp>
+#include <herd/error.hpp>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/associated_allocator.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <atomic>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace herd
+{
+namespace detail
+{
+
+// A move-only callable with room for two smart pointers inline: what a stream
+// stage hands the stage below it. Every internal callback captures a
+// shared_ptr and little else, so pulls do not allocate.
+template <class Sig>
+class unique_callback;
+
+template <class R, class... A>
+class unique_callback<R(A...)>
+{
+  static constexpr std::size_t capacity = 4 * sizeof(void*);
+
+  struct vtable
+  {
+    R (*call)(void*, A&&...);
+    void (*move)(void* dst, void* src) noexcept;
+    void (*destroy)(void*) noexcept;
+  };
+
+  template <class F>
+  static constexpr bool inline_v = sizeof(F) <= capacity && alignof(F) <= alignof(std::max_align_t) &&
+                                   std::is_nothrow_move_constructible_v<F>;
+
+  template <class F>
+  static const vtable* table_for() noexcept
+  {
+    if constexpr (inline_v<F>)
+    {
+      static constexpr vtable t{
+          [](void* p, A&&... a) -> R { return (*static_cast<F*>(p))(std::forward<A>(a)...); },
+          [](void* d, void* s) noexcept
+          {
+            ::new (d) F(std::move(*static_cast<F*>(s)));
+            static_cast<F*>(s)->~F();
+          },
+          [](void* p) noexcept { static_cast<F*>(p)->~F(); }};
+      return &t;
+    }
+    else
+    {
+      static constexpr vtable t{
+          [](void* p, A&&... a) -> R { return (**static_cast<F**>(p))(std::forward<A>(a)...); },
+          [](void* d, void* s) noexcept { *static_cast<F**>(d) = *static_cast<F**>(s); },
+          [](void* p) noexcept { delete *static_cast<F**>(p); }};
+      return &t;
+    }
+  }
+
+public:
+  unique_callback() noexcept = default;
+
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, unique_callback>>>
+  unique_callback(F&& f) // NOLINT: implicit, like std::function
+  {
+    using D = std::decay_t<F>;
+    if constexpr (inline_v<D>)
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+    else
+      *reinterpret_cast<D**>(buf_) = new D(std::forward<F>(f));
+    vt_ = table_for<D>();
+  }
+
+  unique_callback(unique_callback&& o) noexcept : vt_(o.vt_)
+  {
+    if (vt_)
+      vt_->move(buf_, o.buf_);
+    o.vt_ = nullptr;
+  }
+
+  unique_callback& operator=(unique_callback&& o) noexcept
+  {
+    if (this != &o)
+    {
+      reset();
+      vt_ = o.vt_;
+      if (vt_)
+        vt_->move(buf_, o.buf_);
+      o.vt_ = nullptr;
+    }
+    return *this;
+  }
+
+  ~unique_callback() { reset(); }
+
+  explicit operator bool() const noexcept { return vt_ != nullptr; }
+
+  void reset() noexcept
+  {
+    if (vt_)
+    {
+      vt_->destroy(buf_);
+      vt_ = nullptr;
+    }
+  }
+
+  // Calls once and empties *this first, so the callable may replace it.
+  R operator()(A... a)
+  {
+    unique_callback self(std::move(*this));
+    return self.vt_->call(self.buf_, std::forward<A>(a)...);
+  }
+
+private:
+  alignas(std::max_align_t) unsigned char buf_[capacity];
+  const vtable* vt_ = nullptr;
+};
+
+// What a stage delivers: the end (index 0), a failure (1) or a value (2). The
+// end is its own alternative, so it is distinct from every value, empty
+// optionals and null pointers included.
+struct stream_end
+{
+};
+
+template <class T>
+using stream_item = std::variant<stream_end, std::exception_ptr, T>;
+
+template <class T>
+stream_item<T> end_item() noexcept
+{
+  return stream_item<T>(std::in_place_index<0>);
+}
+
+template <class T>
+stream_item<T> error_item(std::exception_ptr e) noexcept
+{
+  return stream_item<T>(std::in_place_index<1>, std::move(e));
+}
+
+// One stage of a stream, as the stage below (or the consumer) sees it.
+//
+// pull(cb): asks for the next item; at most one pull is outstanding; cb is
+// called exactly once and never from inside pull() itself (so a stage may call
+// the consumer's callback directly from its own completion). After the end or
+// a failure every later pull delivers the end.
+//
+// stop(): the consumer will pull no more. Thread-safe and idempotent; stops
+// the producers and makes an outstanding pull complete soon (with the end).
+template <class T>
+class stream_node
+{
+public:
+  using value_type = T;
+  using item_type = stream_item<T>;
+  using callback = unique_callback<void(item_type)>;
+
+  explicit stream_node(net::any_io_executor ex) : ex_(std::move(ex)) {}
+  virtual ~stream_node() = default;
+  stream_node(const stream_node&) = delete;
+  stream_node& operator=(const stream_node&) = delete;
+
+  virtual void pull(callback cb) = 0;
+  virtual void stop() noexcept = 0;
+
+  // Takes the next item if one is ready now (same rules as pull); false when
+  // the stage would have to wait. Stages that cannot tell return false.
+  virtual bool try_pull(item_type&) { return false; }
+
+  const net::any_io_executor& get_executor() const noexcept { return ex_; }
+
+  // Set while the consumer's async_next is pending (herd::stream's check).
+  std::atomic<bool> consumer_busy_{false};
+
+protected:
+  // Delivers an item without calling cb from inside pull().
+  void post_item(callback cb, item_type item)
+  {
+    net::post(ex_, [cb = std::move(cb), item = std::move(item)]() mutable { cb(std::move(item)); });
+  }
+
+  net::any_io_executor ex_;
+};
+
+template <class T>
+using node_ptr = std::shared_ptr<stream_node<T>>;
+
+// A stage fed through an Asio experimental channel: a producer pushes, the
+// consumer pulls. Boost 1.81's channel defects shape it:
+//  - close() drops buffered messages (asio #1236): the end and a failure are
+//    messages of their own, sent after the values; close() only follows stop().
+//  - cancelling a waiting receive leaves a buffered channel in rendezvous mode
+//    (#1241): no herd stage cancels a receive it still needs; pulls outlive
+//    time-outs (batch, timeout) and the channel is cancelled only on stop().
+//  - close() does not complete pending sends (#1318): stop() cancels the
+//    channel's waiters (sends and receives) before closing it, under the lock
+//    every push takes, so no send can be left waiting.
+template <class T>
+class channel_node final : public stream_node<T>, public std::enable_shared_from_this<channel_node<T>>
+{
+public:
+  using item_type = stream_item<T>;
+  using callback = typename stream_node<T>::callback;
+  using channel_type = net::experimental::concurrent_channel<void(boost::system::error_code, item_type)>;
+
+  channel_node(net::any_io_executor ex, std::size_t capacity) : stream_node<T>(ex), ch_(ex, capacity) {}
+
+  void pull(callback cb) override
+  {
+    if (finished_)
+    {
+      this->post_item(std::move(cb), end_item<T>());
+      return;
+    }
+    ch_.async_receive(
+        [self = this->shared_from_this(), cb = std::move(cb)](boost::system::error_code ec, item_type item) mutable
+        {
+          if (ec)
+          {
+            // Cancelled or closed by stop().
+            self->finished_ = true;
+            cb(end_item<T>());
+            return;
+          }
+          if (item.index() != 2)
+            self->finished_ = true;
+          cb(std::move(item));
+        });
+  }
+
+  bool try_pull(item_type& out) override
+  {
+    if (finished_)
+    {
+      out = end_item<T>();
+      return true;
+    }
+    bool got = false;
+    ch_.try_receive(
+        [&](boost::system::error_code ec, item_type item)
+        {
+          got = true;
+          if (ec || item.index() != 2)
+            finished_ = true;
+          out = ec ? end_item<T>() : std::move(item);
+        });
+    return got;
+  }
+
+  void stop() noexcept override
+  {
+    {
+      std::lock_guard lk(mu_);
+      if (stopped_.load(std::memory_order_relaxed))
+        return;
+      stopped_.store(true, std::memory_order_release);
+      ch_.cancel();
+      ch_.close();
+    }
+    std::function<void()> hook;
+    {
+      std::lock_guard lk(hook_mu_);
+      hook.swap(on_stop_);
+    }
+    if (hook)
+      hook();
+  }
+
+  bool stopped() const noexcept { return stopped_.load(std::memory_order_acquire); }
+
+  // Called once by stop(), outside the locks: stops the producers.
+  void set_on_stop(std::function<void()> f)
+  {
+    std::unique_lock lk(hook_mu_);
+    if (stopped())
+    {
+      lk.unlock();
+      f();
+      return;
+    }
+    on_stop_ = std::move(f);
+  }
+
+  // (By rvalue reference: no parameter object in a coroutine's co_await
+  // expression, see run_producer.)
+  template <class Token>
+  auto async_push(item_type&& item, Token&& token)
+  {
+    return net::async_initiate<Token, void(boost::system::error_code)>(
+        [this](auto handler, item_type item)
+        {
+          using H = decltype(handler);
+          std::unique_lock lk(mu_);
+          if (stopped())
+          {
+            lk.unlock();
+            auto ex = net::get_associated_executor(handler, this->ex_);
+            net::post(ex, [h = std::move(handler)]() mutable
+                      { std::move(h)(make_error_code(errc::stream_closed)); });
+            return;
+          }
+          ch_.async_send(boost::system::error_code(), std::move(item),
+                         push_handler<H>{std::move(handler), this->shared_from_this()});
+        },
+        token, std::move(item));
+  }
+
+  // Pushes without waiting: false when the channel is full or the stream stopped.
+  bool try_push(item_type& item)
+  {
+    std::lock_guard lk(mu_);
+    if (stopped())
+      return false;
+    return ch_.try_send(boost::system::error_code(), std::move(item));
+  }
+
+private:
+  // Reports a send cancelled by stop() as errc::stream_closed; keeps the
+  // handler's executor, allocator and cancellation slot.
+  template <class Handler>
+  struct push_handler
+  {
+    Handler h;
+    std::shared_ptr<channel_node> self;
+
+    using executor_type = net::associated_executor_t<Handler, typename channel_type::executor_type>;
+    executor_type get_executor() const noexcept
+    {
+      return net::get_associated_executor(h, self->ch_.get_executor());
+    }
+    using allocator_type = net::associated_allocator_t<Handler>;
+    allocator_type get_allocator() const noexcept { return net::get_associated_allocator(h); }
+    using cancellation_slot_type = net::associated_cancellation_slot_t<Handler>;
+    cancellation_slot_type get_cancellation_slot() const noexcept { return net::get_associated_cancellation_slot(h); }
+
+    void operator()(boost::system::error_code ec)
+    {
+      if (ec && self->stopped())
+        ec = make_error_code(errc::stream_closed);
+      self.reset();
+      std::move(h)(ec);
+    }
+  };
+
+  channel_type ch_;
+  std::mutex mu_; // serialises pushes with stop()
+  std::atomic<bool> stopped_{false};
+  bool finished_ = false; // consumer side; pulls are sequential
+  std::mutex hook_mu_;
+  std::function<void()> on_stop_;
+};
+
+// Awaits one pull of a node from a coroutine: the item, never an exception.
+// The handler resumes on its associated executor (dispatch: at once when the
+// pull completes on a thread of that executor).
+template <class T, class Handler>
+struct pull_waiter
+{
+  Handler handler;
+  net::associated_executor_t<Handler, net::any_io_executor> ex;
+};
+
+template <class T, class Token>
+auto async_pull(const std::shared_ptr<stream_node<T>>& node, Token&& token)
+{
+  return net::async_initiate<Token, void(stream_item<T>)>(
+      [](auto handler, std::shared_ptr<stream_node<T>> node)
+      {
+        using H = decltype(handler);
+        auto ex = net::get_associated_executor(handler, node->get_executor());
+        auto w = std::make_unique<pull_waiter<T, H>>(pull_waiter<T, H>{std::move(handler), std::move(ex)});
+        node->pull(
+            [w = std::move(w)](stream_item<T> item) mutable
+            {
+              auto ex = w->ex;
+              net::dispatch(ex, [w = std::move(w), item = std::move(item)]() mutable
+                            { std::move(w->handler)(std::move(item)); });
+            });
+      },
+      token, node);
+}
+
+// The coroutine that runs a producer body on a strand of its own, with a
+// cancellation signal that stop() emits there. Emitted only once the body
+// runs (Boost 1.81: co_spawn throws out of its entry point -- std::terminate
+// -- when a coroutine is cancelled before it starts).
+struct producer_control
+{
+  explicit producer_control(const net::any_io_executor& ex) : strand(net::make_strand(ex)) {}
+  net::strand<net::any_io_executor> strand;
+  net::cancellation_signal signal;
+  bool started = false; // on strand
+  bool done = false;    // on strand
+};
+
+template <class T, class Body>
+net::awaitable<void> run_producer(std::shared_ptr<channel_node<T>> node, std::shared_ptr<producer_control> ctl,
+                                  Body body)
+{
+  ctl->started = true;
+  std::exception_ptr failure;
+  if (!node->stopped())
+  {
+    try
+    {
+      co_await body(node);
+    }
+    catch (...)
+    {
+      failure = std::current_exception();
+    }
+  }
+  // Disarmed so that a cancelled body still pushes its end (and so that co_spawn's
+  // entry point does not throw, see above).
+  co_await net::this_coro::throw_if_cancelled(false);
+  if (!node->stopped())
+  {
+    try
+    {
+      // Named, not a temporary: g++ 12 destroys a temporary of a co_await
+      // expression twice when it comes out of a conditional expression.
+      stream_item<T> last = failure ? error_item<T>(failure) : end_item<T>();
+      co_await node->async_push(std::move(last), net::use_awaitable);
+    }
+    catch (...)
+    {
+      // Stopped meanwhile: nobody is listening.
+    }
+  }
+  ctl->done = true;
+}
+
+// Starts body(node) -> awaitable<void> as the producer of node. Exceptions from
+// the body become the stream's failure unless the stream was stopped.
+template <class T, class Body>
+void start_producer(const std::shared_ptr<channel_node<T>>& node, Body body)
+{
+  auto ctl = std::make_shared<producer_control>(node->get_executor());
+  node->set_on_stop(
+      [ctl]
+      {
+        net::post(ctl->strand,
+                  [ctl]
+                  {
+                    if (ctl->started && !ctl->done)
+                      ctl->signal.emit(net::cancellation_type::terminal);
+                  });
+      });
+  net::co_spawn(ctl->strand, run_producer<T>(node, ctl, std::move(body)),
+                net::bind_cancellation_slot(ctl->signal.slot(), [](std::exception_ptr) {}));
+}
+
+} // namespace detail
+} // namespace herd
+
+#endif // HERD_DETAIL_STREAM_CORE_HPP
