@@ -18,6 +18,9 @@
 #include <herd/future.hpp>
 #include <herd/polling.hpp>
 #include <herd/progress.hpp>
+#include <herd/stream.hpp>
+
+#include <boost/asio/bind_executor.hpp>
 
 #include <map>
 #include <optional>
@@ -482,6 +485,111 @@ template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
 auto async_gather_settled(const R& fs, CompletionToken&& token = CompletionToken())
 {
   return async_gather_settled(fs, gather_options(), std::forward<CompletionToken>(token));
+}
+
+namespace detail {
+
+template <bool Settled, class R>
+auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gather_options& o, const char* call)
+{
+  using key = range_key_t<R>;
+  using fut = range_future_t<R>;
+  using value_t = gathered_t<typename fut::value_type>;
+  using item = std::pair<key, std::conditional_t<Settled, outcome<value_t>, value_t>>;
+  if (!ex)
+    throw std::invalid_argument(std::string(call) + ": ex must not be empty");
+  std::vector<key> keys;
+  std::vector<fut> futures;
+  std::size_t i = 0;
+  for (const auto& e : fs)
+  {
+    if constexpr (map_like<R>)
+      keys.push_back(e.first);
+    else
+      keys.push_back(i++);
+    futures.push_back(future_of(e));
+  }
+  return streams::generate<item>(
+      ex,
+      [keys = std::move(keys), futures = std::move(futures), o, call](stream_sink<item>& out) mutable
+      -> net::awaitable<void>
+      {
+        const std::size_t n = futures.size();
+        auto ex = co_await net::this_coro::executor;
+        // Indices of finished inputs, in the order their completions reach
+        // this strand (inputs already finished: in input order); n means the timeout.
+        using index_channel = net::experimental::concurrent_channel<void(boost::system::error_code, std::size_t)>;
+        auto done = std::make_shared<index_channel>(ex, n + 1);
+        for (std::size_t k = 0; k < n; ++k)
+          futures[k].async_wait(net::bind_executor(
+              ex, [done, k](auto&&...) { done->try_send(boost::system::error_code(), k); }));
+        std::optional<herd::timer> timer;
+        if (o.timeout)
+        {
+          timer.emplace(ex);
+          timer->expires_after(*o.timeout);
+          timer->async_wait([done, n](boost::system::error_code ec)
+                            { if (!ec) done->try_send(boost::system::error_code(), n); });
+        }
+        try
+        {
+          for (std::size_t left = n; left > 0; --left)
+          {
+            std::size_t k = co_await done->async_receive(net::use_awaitable);
+            if (k == n)
+              throw timeout_error(std::string(call) + ": the timeout expired before every input finished");
+            std::optional<item> v;
+            if constexpr (Settled)
+              v.emplace(keys[k], settled_outcome(futures[k]));
+            else
+              v.emplace(keys[k], gathered_value(futures[k])); // a failure is raised here
+            co_await out.push(std::move(*v));
+          }
+        }
+        catch (...)
+        {
+          // A failure, the timeout, or the consumer leaving early.
+          if (timer)
+            timer->cancel();
+          apply_failure_policy(futures, o.on_failure);
+          throw;
+        }
+        if (timer)
+          timer->cancel();
+      },
+      futures.size() + 1);
+}
+
+} // namespace detail
+
+/// The inputs' values as a herd::stream of `std::pair<index_or_key, T>`, in
+/// completion order: gather_iter for coroutines and stream pipelines.
+/**
+ * A failure is delivered (unchanged) when its item is reached, and ends the
+ * stream; the timeout (on the clock of @c ex) covers the whole iteration and
+ * fails the stream with timeout_error. A failure, the timeout, or stopping
+ * the stream before its end (destroying it, or cancelling a wait) applies
+ * @c options.on_failure to the unfinished inputs. No progress display.
+ *
+ * @code
+ * auto s = herd::async_gather_iter(ex, futures);
+ * while (auto r = co_await s.next()) use(r->first, r->second);
+ * @endcode
+ * @throws std::invalid_argument if ex is empty.
+ */
+template <detail::herd_future_range R>
+stream<std::pair<detail::range_key_t<R>, detail::gathered_t<detail::range_value_t<R>>>>
+async_gather_iter(const net::any_io_executor& ex, const R& fs, const gather_options& options = {})
+{
+  return detail::make_gather_stream<false>(ex, fs, options, "herd::async_gather_iter");
+}
+
+/// Like async_gather_iter, with `outcome<T>`s: no failure ends the stream.
+template <detail::herd_future_range R>
+stream<std::pair<detail::range_key_t<R>, outcome<detail::gathered_t<detail::range_value_t<R>>>>>
+async_gather_iter_settled(const net::any_io_executor& ex, const R& fs, const gather_options& options = {})
+{
+  return detail::make_gather_stream<true>(ex, fs, options, "herd::async_gather_iter_settled");
 }
 
 } // namespace herd

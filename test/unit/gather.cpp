@@ -350,3 +350,114 @@ BOOST_AUTO_TEST_CASE(wait_over_shared_futures)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(async_gather_iter)
+
+using herd::test::clock_fixture;
+namespace net = boost::asio;
+
+// Pulls one item of a stream on the fixture's io_context.
+template <class T>
+std::optional<T> pull(clock_fixture& f, herd::stream<T>& s)
+{
+  herd::test::recorder<std::exception_ptr, std::optional<T>> r(f.ctx);
+  s.async_next(r.handler());
+  f.poll();
+  BOOST_REQUIRE_EQUAL(r.calls(), 1);
+  if (r.template get<0>())
+    std::rethrow_exception(r.template get<0>());
+  return r.template get<1>();
+}
+
+BOOST_AUTO_TEST_CASE(yields_index_and_value_in_completion_order)
+{
+  clock_fixture f;
+  promises p(3);
+  auto s = herd::async_gather_iter(f.ex, p.fs);
+  f.poll(); // the stream waits for the inputs from now on
+  p.ps[2].set_value(20);
+  p.ps[0].set_value(0);
+  auto a = pull(f, s);
+  BOOST_REQUIRE(a);
+  BOOST_TEST(a->first == 2u);
+  BOOST_TEST(a->second == 20);
+  BOOST_TEST(pull(f, s)->first == 0u);
+  herd::test::recorder<std::exception_ptr, std::optional<std::pair<std::size_t, int>>> r(f.ctx);
+  s.async_next(r.handler());
+  f.poll();
+  BOOST_TEST(r.calls() == 0); // waits for the last one
+  p.ps[1].set_value(10);
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(r.get<1>()->second == 10);
+  BOOST_TEST(!pull(f, s).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(keys_of_a_map_and_a_failure_when_reached)
+{
+  clock_fixture f;
+  herd::promise<std::string> a, b, c;
+  std::map<std::string, herd::future<std::string>> m{
+      {"a", a.get_future()}, {"b", b.get_future()}, {"c", c.get_future()}};
+  auto s = herd::async_gather_iter(f.ex, m);
+  f.poll();
+  b.set_value("B");
+  a.set_exception(std::make_exception_ptr(test_error(1)));
+  auto first = pull(f, s);
+  BOOST_REQUIRE(first);
+  BOOST_TEST(first->first == "b");
+  BOOST_CHECK_EXCEPTION(pull(f, s), test_error, [](const test_error& e) { return e.code == 1; });
+  f.poll();
+  BOOST_TEST((m.at("c").state() == task_state::cancelled)); // cancel_pending by default
+  BOOST_TEST(!pull(f, s).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(settled_form_timeout_and_leaving_early)
+{
+  clock_fixture f;
+  {
+    promises p(2);
+    auto s = herd::async_gather_iter_settled(f.ex, p.fs);
+    f.poll();
+    p.ps[1].set_exception(std::make_exception_ptr(test_error(2)));
+    p.ps[0].set_value(5);
+    auto x = pull(f, s);
+    BOOST_REQUIRE(x);
+    BOOST_TEST(x->first == 1u);
+    BOOST_TEST(!x->second.has_value());
+    BOOST_TEST(pull(f, s)->second.value() == 5);
+  }
+  {
+    promises p(2);
+    auto s = herd::async_gather_iter(f.ex, p.fs, {.timeout = 1s});
+    p.ps[0].set_value(1);
+    BOOST_TEST(pull(f, s)->second == 1);
+    herd::test::recorder<std::exception_ptr, std::optional<std::pair<std::size_t, int>>> r(f.ctx);
+    s.async_next(r.handler());
+    f.advance(999ms);
+    BOOST_TEST(r.calls() == 0);
+    f.advance(1ms);
+    BOOST_REQUIRE(r.calls() == 1);
+    BOOST_CHECK_THROW(std::rethrow_exception(r.get<0>()), herd::timeout_error);
+    BOOST_TEST((p.fs[1].state() == task_state::cancelled));
+  }
+  {
+    promises p(3);
+    {
+      auto s = herd::async_gather_iter(f.ex, p.fs, {.on_failure = failure_policy::leave_pending});
+      p.ps[0].set_value(1);
+      BOOST_TEST(pull(f, s)->second == 1);
+    } // left early: leave_pending keeps the rest
+    f.poll();
+    BOOST_TEST((p.fs[1].state() == task_state::pending));
+    auto s = herd::async_gather_iter(f.ex, p.fs);
+    BOOST_TEST(pull(f, s)->first == 0u);
+    s.stop(); // left early: cancel_pending
+    f.poll();
+    BOOST_TEST((p.fs[1].state() == task_state::cancelled));
+    BOOST_TEST((p.fs[2].state() == task_state::cancelled));
+  }
+  BOOST_TEST(f.clock.pending() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -16,24 +16,58 @@
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 #include <numeric>
-#include <ranges>
 
 namespace net = boost::asio;
 namespace hs = herd::streams;
 using namespace std::chrono_literals;
 using herd::test::clock_fixture;
 using herd::test::recorder;
+using herd::test::sleep_for;
 using herd::test::test_error;
 using ec_t = boost::system::error_code;
 
 namespace stream_test {
 
-net::awaitable<void> sleep_for(herd::duration d)
+// a, a+1, ..., b-1 (a vector, not std::views::iota: clang 14 cannot compile
+// libstdc++ 12's views).
+template <class T>
+std::vector<T> seq(T a, T b)
 {
-  herd::timer t(co_await net::this_coro::executor);
-  t.expires_after(d);
-  co_await t.async_wait(net::use_awaitable);
+  std::vector<T> v;
+  for (T x = a; x < b; ++x)
+    v.push_back(x);
+  return v;
 }
+
+// A range that counts how often its elements are read.
+struct counted_range
+{
+  std::vector<int> v;
+  int* reads;
+  struct iterator
+  {
+    using value_type = int;
+    using difference_type = std::ptrdiff_t;
+    using reference = int;
+    using pointer = void;
+    using iterator_category = std::input_iterator_tag;
+    const int* p;
+    int* reads;
+    int operator*() const
+    {
+      ++*reads;
+      return *p;
+    }
+    iterator& operator++()
+    {
+      ++p;
+      return *this;
+    }
+    bool operator==(const iterator& o) const { return p == o.p; }
+  };
+  iterator begin() const { return {v.data(), reads}; }
+  iterator end() const { return {v.data() + v.size(), reads}; }
+};
 
 // What a producer body saw: how many pushes completed, and whether it ended
 // (and how).
@@ -338,7 +372,7 @@ BOOST_AUTO_TEST_CASE(the_design_pipeline_in_a_coroutine)
                [&]() -> net::awaitable<std::vector<std::vector<int>>>
                {
                  auto ex = co_await net::this_coro::executor;
-                 herd::stream<int> s = hs::from_range(ex, std::views::iota(0, 1000));
+                 herd::stream<int> s = hs::from_range(ex, seq(0, 1000));
                  auto pred = [](int x) { return x % 3 != 0; };
                  auto f = [](int x) -> net::awaitable<int> { co_return x * 2; };
                  co_return co_await hs::to_vector(std::move(s) | hs::filter(pred) |
@@ -369,12 +403,7 @@ BOOST_AUTO_TEST_CASE(from_range_copies_an_lvalue_and_runs_ahead_by_its_capacity)
   clock_fixture f;
   std::vector<int> src{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
   int reads = 0;
-  auto counted = src | std::views::transform(
-                           [&](int x)
-                           {
-                             ++reads;
-                             return x;
-                           });
+  counted_range counted{src, &reads};
   auto s = hs::from_range(f.ex, counted, 4);
   f.poll();
   BOOST_TEST(reads == 5); // 4 in the channel, 1 in the producer's hand
@@ -445,7 +474,7 @@ BOOST_AUTO_TEST_SUITE(stream_operators)
 BOOST_AUTO_TEST_CASE(filter_map_skip_take_enumerate_compose)
 {
   net::io_context ctx;
-  auto v = run(ctx, hs::to_vector(hs::from_range(ctx.get_executor(), std::views::iota(0, 100)) |
+  auto v = run(ctx, hs::to_vector(hs::from_range(ctx.get_executor(), seq(0, 100)) |
                                       hs::filter([](int x) { return x % 2 == 1; }) |
                                       hs::map([](int x) { return std::to_string(x); }) | hs::skip(2) | hs::take(3) |
                                       hs::enumerate(),
@@ -552,7 +581,7 @@ BOOST_AUTO_TEST_CASE(merge_delivers_every_item_and_ends_when_all_end)
   auto ex = ctx.get_executor();
   std::vector<herd::stream<int>> ss;
   for (int k = 0; k < 3; ++k)
-    ss.push_back(hs::from_range(ex, std::views::iota(k * 1000, k * 1000 + 500)));
+    ss.push_back(hs::from_range(ex, seq(k * 1000, k * 1000 + 500)));
   auto v = run(ctx, hs::to_vector(hs::merge(std::move(ss)), net::use_awaitable));
   BOOST_TEST(v.size() == 1500u);
   std::sort(v.begin(), v.end());
@@ -604,7 +633,7 @@ BOOST_AUTO_TEST_CASE(buffer_prefetches_up_to_n_and_never_more)
   BOOST_TEST(pulled == 6);
 
   int pulled1 = 0;
-  auto s1 = hs::from_range(f.ex, std::views::iota(0, 100)) | hs::map(
+  auto s1 = hs::from_range(f.ex, seq(0, 100)) | hs::map(
                                                                  [&](int x)
                                                                  {
                                                                    ++pulled1;
@@ -624,7 +653,7 @@ BOOST_AUTO_TEST_CASE(throttle_admits_burst_plus_rate_in_every_window)
   clock_fixture f;
   std::vector<double> at;
   // 2 per second, burst 3.
-  hs::for_each(hs::from_range(f.ex, std::views::iota(0, 20)) | hs::throttle(2, 1s, 3),
+  hs::for_each(hs::from_range(f.ex, seq(0, 20)) | hs::throttle(2, 1s, 3),
                [&](int) { at.push_back(f.elapsed()); }, [](std::exception_ptr e) { BOOST_TEST(!e); });
   f.poll();
   BOOST_TEST(at.size() == 3u); // the burst at once
@@ -736,7 +765,7 @@ BOOST_AUTO_TEST_CASE(map_with_concurrency_keeps_order_and_bounds_the_calls)
     clock_fixture f;
     int running = 0, peak = 0;
     // Item i takes (5 - i % 5) seconds: later items finish first.
-    auto s = hs::from_range(f.ex, std::views::iota(0, 20)) |
+    auto s = hs::from_range(f.ex, seq(0, 20)) |
              hs::map(
                  [&](int i) -> net::awaitable<int>
                  {
@@ -797,7 +826,7 @@ BOOST_AUTO_TEST_CASE(reduce_and_for_each_with_an_awaitable_function)
 {
   net::io_context ctx;
   auto ex = ctx.get_executor();
-  auto total = run(ctx, hs::reduce(hs::from_range(ex, std::views::iota(1, 101)), 0L,
+  auto total = run(ctx, hs::reduce(hs::from_range(ex, seq(1, 101)), 0L,
                                    [](long acc, int x) { return acc + x; }, net::use_awaitable));
   BOOST_TEST(total == 5050L);
   std::vector<int> seen;
@@ -851,7 +880,7 @@ BOOST_AUTO_TEST_CASE(blocking_iterates_from_a_plain_thread)
   net::thread_pool pool(2);
   auto log = std::make_shared<producer_log>();
   long sum = 0;
-  for (int x : herd::blocking(hs::from_range(pool.get_executor(), std::views::iota(0, 1000))))
+  for (int x : herd::blocking(hs::from_range(pool.get_executor(), seq(0, 1000))))
     sum += x;
   BOOST_TEST(sum == 999L * 1000 / 2);
   {

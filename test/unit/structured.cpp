@@ -26,14 +26,6 @@ using ec_t = boost::system::error_code;
 
 namespace structured_test {
 
-// Waits d on the clock of the coroutine's executor.
-net::awaitable<void> sleep_for(herd::duration d)
-{
-  herd::timer t(co_await net::this_coro::executor);
-  t.expires_after(d);
-  co_await t.async_wait(net::use_awaitable);
-}
-
 // Every test ends with no task group child alive.
 struct no_children_left
 {
@@ -43,7 +35,7 @@ struct no_children_left
 } // namespace structured_test
 
 using structured_test::no_children_left;
-using structured_test::sleep_for;
+using herd::test::sleep_for;
 
 BOOST_AUTO_TEST_SUITE(task_group)
 

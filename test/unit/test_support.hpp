@@ -10,6 +10,8 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <exception>
@@ -42,6 +44,14 @@ void run_coroutine(Body body)
   BOOST_REQUIRE_MESSAGE(finished, "the coroutine test body did not finish");
   if (error)
     std::rethrow_exception(error);
+}
+
+// Waits d on the clock of the coroutine's executor (virtual time on a manual clock).
+inline net::awaitable<void> sleep_for(herd::duration d)
+{
+  herd::timer t(co_await net::this_coro::executor);
+  t.expires_after(d);
+  co_await t.async_wait(net::use_awaitable);
 }
 
 // True if the exception's message mentions @c word (the argument it names).

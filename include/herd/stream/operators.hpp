@@ -732,6 +732,22 @@ net::awaitable<map_result_t<F, T>> call_mapped(F& f, T v)
     co_return f(std::move(v));
 }
 
+// One call of a concurrent map's function: its value or its exception.
+template <class R, class F, class T>
+net::awaitable<stream_item<R>> run_mapped(F& f, T v)
+{
+  std::exception_ptr e;
+  try
+  {
+    co_return stream_item<R>(std::in_place_index<2>, co_await call_mapped(f, std::move(v)));
+  }
+  catch (...)
+  {
+    e = std::current_exception();
+  }
+  co_return error_item<R>(e);
+}
+
 // A result of the ordered map, in input order in the channel; filled later.
 template <class R>
 struct result_slot
@@ -821,17 +837,9 @@ net::awaitable<void> ordered_pump(std::shared_ptr<channel_node<std::shared_ptr<r
         src->get_executor(),
         [](std::shared_ptr<F> f, T v, slot_ptr slot, std::shared_ptr<map_pump_state> st) -> net::awaitable<void>
         {
-          std::optional<stream_item<R>> r;
-          try
-          {
-            r.emplace(std::in_place_index<2>, co_await call_mapped(*f, std::move(v)));
-          }
-          catch (...)
-          {
-            r.emplace(error_item<R>(std::current_exception()));
-          }
+          stream_item<R> r = co_await run_mapped<R>(*f, std::move(v));
           st->permits.release();
-          slot->set(std::move(*r));
+          slot->set(std::move(r));
         }(f, std::get<2>(std::move(item)), slot, st),
         [](std::exception_ptr) {});
     stream_item<slot_ptr> next(std::in_place_index<2>, slot); // named: see run_producer
@@ -868,19 +876,11 @@ net::awaitable<void> unordered_pump(std::shared_ptr<channel_node<R>> out, node_p
         [](std::shared_ptr<F> f, T v, std::shared_ptr<channel_node<R>> out, node_ptr<T> src,
            std::shared_ptr<map_pump_state> st) -> net::awaitable<void>
         {
-          std::optional<stream_item<R>> r;
-          try
-          {
-            r.emplace(std::in_place_index<2>, co_await call_mapped(*f, std::move(v)));
-          }
-          catch (...)
-          {
-            r.emplace(error_item<R>(std::current_exception()));
-          }
+          stream_item<R> r = co_await run_mapped<R>(*f, std::move(v));
           st->permits.release();
-          if (r->index() == 1)
+          if (r.index() == 1)
             src->stop(); // the failure goes out now; nothing more is pulled
-          co_await out->async_push(std::move(*r), net::as_tuple(net::use_awaitable));
+          co_await out->async_push(std::move(r), net::as_tuple(net::use_awaitable));
           st->running.done();
         }(f, std::get<2>(std::move(item)), out, src, st),
         [](std::exception_ptr) {});

@@ -70,7 +70,8 @@ private:
     std::unique_lock lk(mu_);
     if (done_)
       return;
-    if (item.index() == 2)
+    // The item, then whatever is ready now without a round trip.
+    while (item.index() == 2)
     {
       try
       {
@@ -84,29 +85,7 @@ private:
         finish(std::current_exception(), false);
         return;
       }
-      // Whatever is ready now is taken without a round trip.
-      stream_item<T> more;
-      while (node_->try_pull(more))
-      {
-        if (more.index() != 2)
-        {
-          item = std::move(more);
-          break;
-        }
-        try
-        {
-          sink_.accept(std::get<2>(std::move(more)));
-        }
-        catch (...)
-        {
-          done_ = true;
-          lk.unlock();
-          node_->stop();
-          finish(std::current_exception(), false);
-          return;
-        }
-      }
-      if (item.index() == 2)
+      if (!node_->try_pull(item))
       {
         lk.unlock();
         pull_next();

@@ -25,7 +25,7 @@
 #include <boost/system/system_error.hpp>
 #include <cstddef>
 #include <memory>
-#include <ranges>
+#include <iterator>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -40,6 +40,12 @@ inline void check_source_executor(const net::any_io_executor& ex, const char* wh
   if (!ex)
     throw std::invalid_argument(std::string(who) + ": ex must not be empty");
 }
+
+template <class R>
+struct range_value
+{
+  using type = std::iter_value_t<decltype(std::begin(std::declval<R&>()))>;
+};
 
 template <class Channel>
 struct channel_value;
@@ -71,10 +77,14 @@ namespace streams
  * @throws std::invalid_argument if ex is empty.
  */
 template <class Range>
-  requires std::ranges::input_range<std::decay_t<Range>>
+  requires requires(std::decay_t<Range>& r) {
+    std::begin(r);
+    std::end(r);
+  }
 auto from_range(net::any_io_executor ex, Range&& range, std::size_t capacity = default_stream_capacity)
 {
-  using T = std::ranges::range_value_t<std::decay_t<Range>>;
+  // (std::begin, not std::ranges: clang 14 cannot check libstdc++ 12's range concepts.)
+  using T = typename herd::detail::range_value<std::decay_t<Range>>::type;
   herd::detail::check_source_executor(ex, "herd::streams::from_range");
   auto node = std::make_shared<herd::detail::channel_node<T>>(ex, capacity);
   herd::detail::start_producer<T>(

@@ -20,6 +20,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <atomic>
+#include <optional>
 #include <ranges>
 #include <stdexcept>
 #include <string>
@@ -135,6 +136,21 @@ std::vector<result> run_channel(const options& o)
   return out;
 }
 
+// A raw middle stage: what fn keeps goes on; -1 goes on and ends the stage.
+template <class Fn>
+net::awaitable<void> raw_stage(channel& in, channel& out, Fn fn)
+{
+  for (;;)
+  {
+    long x = co_await in.async_receive(net::use_awaitable);
+    std::optional<long> y = x < 0 ? std::optional<long>(x) : fn(x);
+    if (y)
+      co_await out.async_send(ec_t(), *y, net::use_awaitable);
+    if (x < 0)
+      co_return;
+  }
+}
+
 // The pipeline's expected output: x -> 2x, keep 2x % 3 != 0, in batches of 100.
 std::size_t expected_kept(long n)
 {
@@ -149,9 +165,12 @@ std::vector<result> run_pipeline(const options& o)
   std::vector<result> out;
   const long n = std::max<long>(10'000, static_cast<long>(1'000'000 * o.scale));
   const std::size_t kept = expected_kept(n);
-  auto check = [&](std::size_t items, std::size_t batches, const char* who)
+  auto check = [&](const std::vector<std::vector<long>>& v, const char* who)
   {
-    if (items != kept || batches != (kept + 99) / 100)
+    std::size_t items = 0;
+    for (auto& b : v)
+      items += b.size();
+    if (items != kept || v.size() != (kept + 99) / 100)
       throw std::runtime_error(std::string("pipeline: ") + who + " produced the wrong output");
   };
 
@@ -164,10 +183,7 @@ std::vector<result> run_pipeline(const options& o)
                            net::use_future)
                  .get();
     pool.join();
-    std::size_t items = 0;
-    for (auto& b : v)
-      items += b.size();
-    check(items, v.size(), "herd");
+    check(v, "herd");
   };
 
   // The same stages as coroutines joined by raw channels; -1 ends the stream.
@@ -185,33 +201,9 @@ std::vector<result> run_pipeline(const options& o)
           co_await c1.async_send(ec_t(), -1, net::use_awaitable);
         },
         net::detached);
-    net::co_spawn(
-        pool,
-        [&]() -> net::awaitable<void>
-        {
-          for (;;)
-          {
-            long x = co_await c1.async_receive(net::use_awaitable);
-            co_await c2.async_send(ec_t(), x < 0 ? x : 2 * x, net::use_awaitable);
-            if (x < 0)
-              co_return;
-          }
-        },
-        net::detached);
-    net::co_spawn(
-        pool,
-        [&]() -> net::awaitable<void>
-        {
-          for (;;)
-          {
-            long x = co_await c2.async_receive(net::use_awaitable);
-            if (x < 0 || x % 3 != 0)
-              co_await c3.async_send(ec_t(), x, net::use_awaitable);
-            if (x < 0)
-              co_return;
-          }
-        },
-        net::detached);
+    net::co_spawn(pool, raw_stage(c1, c2, [](long x) { return std::optional<long>(2 * x); }), net::detached);
+    net::co_spawn(pool, raw_stage(c2, c3, [](long x) { return x % 3 != 0 ? std::optional<long>(x) : std::nullopt; }),
+                  net::detached);
     net::co_spawn(
         pool,
         [&]() -> net::awaitable<void>
@@ -231,10 +223,7 @@ std::vector<result> run_pipeline(const options& o)
         },
         net::detached);
     pool.join();
-    std::size_t items = 0;
-    for (auto& b : v)
-      items += b.size();
-    check(items, v.size(), "raw");
+    check(v, "raw");
   };
 
   // One raw channel hop per item: the unit a stream stage is compared with.
