@@ -13,6 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/detail/async_group.hpp>
+#include <herd/detail/composed.hpp>
 #include <herd/detail/foreign.hpp>
 #include <herd/detail/wait_core.hpp>
 #include <herd/future.hpp>
@@ -21,6 +22,7 @@
 #include <herd/stream.hpp>
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/deferred.hpp>
 
 #include <map>
 #include <optional>
@@ -590,6 +592,118 @@ stream<std::pair<detail::range_key_t<R>, outcome<detail::gathered_t<detail::rang
 async_gather_iter_settled(const net::any_io_executor& ex, const R& fs, const gather_options& options = {})
 {
   return detail::make_gather_stream<true>(ex, fs, options, "herd::async_gather_iter_settled");
+}
+
+namespace detail {
+
+// zip: every input's value as a tuple; the first failure (or a cancellation)
+// completes it at once and cancels the unfinished inputs.
+template <class Handler, class... T>
+class zip_op : public composed_op<zip_op<Handler, T...>, Handler,
+                                  std::tuple<std::exception_ptr, std::tuple<gathered_t<T>...>>>
+{
+  using result = std::tuple<gathered_t<T>...>;
+  using base = composed_op<zip_op, Handler, std::tuple<std::exception_ptr, result>>;
+  friend base;
+
+public:
+  zip_op(Handler&& h, std::tuple<future<T>...> fs) : base(std::move(h)), fs_(std::move(fs)) {}
+
+  void start()
+  {
+    this->start_here([](zip_op& self) { self.wait_all(std::index_sequence_for<T...>()); });
+  }
+
+private:
+  void on_cancel(net::cancellation_type) { fail(aborted_exception()); }
+
+  template <std::size_t... I>
+  void wait_all(std::index_sequence<I...>)
+  {
+    (std::get<I>(fs_).async_wait(this->on_strand([](zip_op& self, std::exception_ptr e, auto&&... v)
+                                                 { self.template settled<I>(e, std::forward<decltype(v)>(v)...); })),
+     ...);
+  }
+
+  template <std::size_t I, class... V>
+  void settled(std::exception_ptr e, V&&... v)
+  {
+    if (this->finished_)
+      return;
+    if (e)
+    {
+      fail(std::move(e));
+      return;
+    }
+    std::get<I>(values_).emplace(std::forward<V>(v)...);
+    if (++done_ == sizeof...(T))
+      this->finish({std::exception_ptr(), std::apply([](auto&... o) { return result(std::move(*o)...); }, values_)});
+  }
+
+  void fail(std::exception_ptr e)
+  {
+    this->finish({std::move(e), result()});
+    // Cancelled from a step of its own: a cancelled future completes our
+    // wait on it at once, and that wait takes the lock this step holds.
+    net::post(this->strand_,
+              [fs = fs_]() { std::apply([](auto&... f) { ((f.done() ? void() : void(f.cancel())), ...); }, fs); });
+  }
+
+  std::tuple<future<T>...> fs_;
+  std::tuple<std::optional<gathered_t<T>>...> values_;
+  std::size_t done_ = 0;
+};
+
+struct initiate_zip
+{
+  template <class Handler, class... T>
+  void operator()(Handler&& handler, std::tuple<future<T>...> fs) const
+  {
+    std::make_shared<zip_op<std::decay_t<Handler>, T...>>(std::forward<Handler>(handler), std::move(fs))->start();
+  }
+};
+
+template <class Token, class... T>
+auto zip_with(Token&& token, const future<T>&... fs)
+{
+  return net::async_initiate<Token, void(std::exception_ptr, std::tuple<gathered_t<T>...>)>(
+      initiate_zip(), token, std::tuple<future<T>...>(fs...));
+}
+
+} // namespace detail
+
+/// Waits for every future's value: `std::tuple<T...>` (`std::monostate` for
+/// `future<void>`); fails fast both ways.
+/**
+ * `herd::zip(a, b, token)`, or `herd::zip(a, b)` for a deferred operation
+ * (`co_await herd::zip(a, b)(net::use_awaitable)`).
+ *
+ * @par Completion Signature
+ * @code void(std::exception_ptr, std::tuple<T...>) @endcode
+ * The first failure of any input, unchanged, completes it at once and
+ * cancels the unfinished inputs (the tuple is then value-initialised, so
+ * each T must be default-constructible). Cancellation (terminal, partial or
+ * total) completes it with the operation_aborted exception and cancels the
+ * unfinished inputs too. The handler runs on its associated executor, never
+ * inside this call.
+ */
+template <class... Args>
+  requires(sizeof...(Args) >= 1)
+auto zip(Args&&... args)
+{
+  using last = std::remove_cvref_t<std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>>;
+  if constexpr (detail::is_herd_future<last>::value)
+  {
+    return detail::zip_with(net::deferred, args...);
+  }
+  else
+  {
+    static_assert(sizeof...(Args) >= 2, "herd::zip: at least one future is needed");
+    auto t = std::forward_as_tuple(std::forward<Args>(args)...);
+    return [&]<std::size_t... I>(std::index_sequence<I...>)
+    { return detail::zip_with(std::get<sizeof...(Args) - 1>(std::move(t)), std::get<I>(t)...); }(
+               std::make_index_sequence<sizeof...(Args) - 1>());
+  }
 }
 
 } // namespace herd

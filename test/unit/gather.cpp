@@ -4,6 +4,8 @@
 #include <herd/async_executor.hpp>
 #include <herd/gather.hpp>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/test/unit_test.hpp>
 #include <map>
 #include <string>
@@ -458,6 +460,76 @@ BOOST_AUTO_TEST_CASE(settled_form_timeout_and_leaving_early)
     BOOST_TEST((p.fs[2].state() == task_state::cancelled));
   }
   BOOST_TEST(f.clock.pending() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(zip)
+
+using herd::test::clock_fixture;
+using herd::test::recorder;
+namespace net = boost::asio;
+using zipped = std::tuple<int, std::string, std::monostate>;
+
+BOOST_AUTO_TEST_CASE(every_value_as_a_tuple_through_any_token)
+{
+  clock_fixture f;
+  herd::promise<int> a;
+  herd::promise<std::string> b;
+  herd::promise<void> c;
+  auto fa = a.get_future();
+  auto fb = b.get_future();
+  auto fc = c.get_future();
+  recorder<std::exception_ptr, zipped> r(f.ctx);
+  herd::zip(fa, fb, fc, r.handler());
+  f.poll();
+  b.set_value("two");
+  a.set_value(1);
+  f.poll();
+  BOOST_TEST(r.calls() == 0);
+  c.set_value();
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(!r.get<0>());
+  BOOST_TEST(std::get<0>(r.get<1>()) == 1);
+  BOOST_TEST(std::get<1>(r.get<1>()) == "two");
+
+  // Without a token: a deferred operation.
+  auto t = herd::test::run_on(f.ctx, [&]() -> net::awaitable<std::tuple<int, std::string>>
+                              { co_return co_await herd::zip(fa, fb)(net::use_awaitable); }());
+  BOOST_TEST(std::get<1>(t) == "two");
+}
+
+BOOST_AUTO_TEST_CASE(the_first_failure_completes_at_once_and_cancels_the_rest)
+{
+  clock_fixture f;
+  promises p(3);
+  recorder<std::exception_ptr, std::tuple<int, int, int>> r(f.ctx);
+  herd::zip(p.fs[0], p.fs[1], p.fs[2], r.handler());
+  p.ps[0].set_value(1);
+  p.ps[2].set_exception(std::make_exception_ptr(test_error(2)));
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_CHECK_EXCEPTION(std::rethrow_exception(r.get<0>()), test_error, [](const test_error& e) { return e.code == 2; });
+  BOOST_TEST((p.fs[1].state() == task_state::cancelled));
+  BOOST_TEST((p.fs[0].state() == task_state::completed));
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_it_aborts_and_cancels_the_inputs)
+{
+  clock_fixture f;
+  promises p(2);
+  net::cancellation_signal sig;
+  recorder<std::exception_ptr, std::tuple<int, int>> r(f.ctx);
+  herd::zip(p.fs[0], p.fs[1], net::bind_cancellation_slot(sig.slot(), r.handler()));
+  p.ps[0].set_value(1);
+  f.poll();
+  sig.emit(net::cancellation_type::terminal);
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_CHECK_EXCEPTION(std::rethrow_exception(r.get<0>()), boost::system::system_error,
+                        [](const boost::system::system_error& e) { return e.code() == net::error::operation_aborted; });
+  BOOST_TEST((p.fs[1].state() == task_state::cancelled));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -200,3 +200,109 @@ BOOST_AUTO_TEST_CASE(parallel_group_thread_safety_regression, *boost::unit_test:
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(hedge)
+
+using herd::test::clock_fixture;
+using herd::test::recorder;
+using herd::test::sleep_for;
+
+// Attempt k sleeps takes[k] seconds, then fails if fails[k], else returns k.
+struct attempts
+{
+  std::vector<int> takes;
+  std::vector<bool> fails;
+  std::vector<double> started, ended;
+  std::vector<bool> cancelled;
+  clock_fixture* f;
+
+  auto make_op()
+  {
+    return [this]() -> net::awaitable<int>
+    {
+      const int k = static_cast<int>(started.size());
+      started.push_back(f->elapsed());
+      cancelled.push_back(false);
+      ended.push_back(-1);
+      try
+      {
+        co_await sleep_for(std::chrono::seconds(takes.at(k)));
+      }
+      catch (const boost::system::system_error&)
+      {
+        cancelled[k] = true;
+        ended[k] = f->elapsed();
+        throw;
+      }
+      ended[k] = f->elapsed();
+      if (fails.at(k))
+        throw test_error(k);
+      co_return k;
+    };
+  }
+};
+
+BOOST_AUTO_TEST_CASE(a_second_attempt_after_delay_wins_and_the_first_is_cancelled)
+{
+  clock_fixture f;
+  attempts a{{5, 1, 1}, {false, false, false}, {}, {}, {}, &f};
+  recorder<std::exception_ptr, int> r(f.ctx);
+  herd::hedge(a.make_op(), 2s, 3, r.handler());
+  for (int i = 0; i < 10; ++i)
+    f.advance(500ms);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(!r.get<0>());
+  BOOST_TEST(r.get<1>() == 1);
+  BOOST_REQUIRE(a.started.size() == 2u); // the third never started
+  BOOST_TEST(a.started[0] == 0.0);
+  BOOST_TEST(a.started[1] == 2.0);
+  BOOST_TEST(a.cancelled[0]); // the loser got a cancellation...
+  BOOST_TEST(a.ended[0] == 3.0); // ...when the winner finished
+  BOOST_TEST(f.clock.pending() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(every_attempt_failing_gives_the_last_failure_and_a_failure_starts_the_next_at_once)
+{
+  clock_fixture f;
+  attempts a{{1, 1, 1}, {true, true, true}, {}, {}, {}, &f};
+  recorder<std::exception_ptr, int> r(f.ctx);
+  herd::hedge(a.make_op(), 10s, 3, r.handler());
+  for (int i = 0; i < 10; ++i)
+    f.advance(500ms);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_CHECK_EXCEPTION(std::rethrow_exception(r.get<0>()), test_error, [](const test_error& e) { return e.code == 2; });
+  BOOST_REQUIRE(a.started.size() == 3u);
+  BOOST_TEST(a.started[1] == 1.0); // not at 10 s: the first had failed
+  BOOST_TEST(a.started[2] == 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_reaches_every_running_attempt)
+{
+  clock_fixture f;
+  attempts a{{50, 50, 50}, {false, false, false}, {}, {}, {}, &f};
+  net::cancellation_signal sig;
+  recorder<std::exception_ptr, int> r(f.ctx);
+  herd::hedge(a.make_op(), 1s, 3, net::bind_cancellation_slot(sig.slot(), r.handler()));
+  f.advance(1500ms);
+  BOOST_REQUIRE(a.started.size() == 2u);
+  sig.emit(net::cancellation_type::terminal);
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(bool(r.get<0>()));
+  BOOST_TEST(a.cancelled[0]);
+  BOOST_TEST(a.cancelled[1]);
+  f.advance(5s);
+  BOOST_TEST(a.started.size() == 2u); // no attempt after the cancellation
+  BOOST_TEST(f.clock.pending() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(bad_arguments_are_named)
+{
+  auto op = [] { return net::post(net::system_executor(), net::deferred); };
+  BOOST_CHECK_EXCEPTION(herd::hedge(op, 0s, 2), std::invalid_argument,
+                        [](const std::invalid_argument& e) { return herd::test::message_names(e, "delay"); });
+  BOOST_CHECK_EXCEPTION(herd::hedge(op, 1s, 0), std::invalid_argument,
+                        [](const std::invalid_argument& e) { return herd::test::message_names(e, "max_attempts"); });
+}
+
+BOOST_AUTO_TEST_SUITE_END()

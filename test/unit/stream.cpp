@@ -129,16 +129,6 @@ struct puller
   herd::stream<T>& s_;
 };
 
-// Runs ctx until the coroutine finishes; returns its value.
-template <class T>
-T run(net::io_context& ctx, net::awaitable<T> aw)
-{
-  auto fut = net::co_spawn(ctx, std::move(aw), net::use_future);
-  ctx.restart();
-  ctx.run();
-  return fut.get();
-}
-
 } // namespace stream_test
 
 using namespace stream_test;
@@ -261,7 +251,7 @@ BOOST_AUTO_TEST_CASE(push_and_next_take_the_fast_path_and_keep_the_rules)
         throw test_error(100);
       },
       8);
-  auto got = run(ctx,
+  auto got = herd::test::run_on(ctx,
                  [](herd::stream<std::string> s) -> net::awaitable<std::vector<std::string>>
                  {
                    std::vector<std::string> v;
@@ -368,7 +358,7 @@ BOOST_AUTO_TEST_CASE(any_completion_token)
 BOOST_AUTO_TEST_CASE(the_design_pipeline_in_a_coroutine)
 {
   net::io_context ctx;
-  auto v = run(ctx,
+  auto v = herd::test::run_on(ctx,
                [&]() -> net::awaitable<std::vector<std::vector<int>>>
                {
                  auto ex = co_await net::this_coro::executor;
@@ -410,7 +400,7 @@ BOOST_AUTO_TEST_CASE(from_range_copies_an_lvalue_and_runs_ahead_by_its_capacity)
   s.stop();
   auto copy = hs::from_range(f.ex, src);
   src.assign(3, 0);
-  auto v = run(f.ctx, hs::to_vector(std::move(copy), net::use_awaitable));
+  auto v = herd::test::run_on(f.ctx, hs::to_vector(std::move(copy), net::use_awaitable));
   BOOST_TEST(v == (std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}));
 }
 
@@ -446,7 +436,7 @@ BOOST_AUTO_TEST_CASE(from_channel_reads_until_eof_close_or_error)
   BOOST_REQUIRE(ch.try_send(ec_t(), 1));
   BOOST_REQUIRE(ch.try_send(ec_t(), 2));
   BOOST_REQUIRE(ch.try_send(net::error::eof, 0)); // the end, losing nothing (close() would drop 1 and 2)
-  auto v = run(f.ctx, hs::to_vector(hs::from_channel(ch), net::use_awaitable));
+  auto v = herd::test::run_on(f.ctx, hs::to_vector(hs::from_channel(ch), net::use_awaitable));
   BOOST_TEST(v == (std::vector<int>{1, 2}));
 
   chan ch2(f.ex, 8);
@@ -474,7 +464,7 @@ BOOST_AUTO_TEST_SUITE(stream_operators)
 BOOST_AUTO_TEST_CASE(filter_map_skip_take_enumerate_compose)
 {
   net::io_context ctx;
-  auto v = run(ctx, hs::to_vector(hs::from_range(ctx.get_executor(), seq(0, 100)) |
+  auto v = herd::test::run_on(ctx, hs::to_vector(hs::from_range(ctx.get_executor(), seq(0, 100)) |
                                       hs::filter([](int x) { return x % 2 == 1; }) |
                                       hs::map([](int x) { return std::to_string(x); }) | hs::skip(2) | hs::take(3) |
                                       hs::enumerate(),
@@ -491,7 +481,7 @@ BOOST_AUTO_TEST_CASE(take_reads_exactly_n_then_stops_the_source)
   net::io_context ctx;
   int pulled = 0;
   auto log = std::make_shared<producer_log>();
-  auto v = run(ctx, hs::to_vector(endless(ctx.get_executor(), log, 16) | hs::map(
+  auto v = herd::test::run_on(ctx, hs::to_vector(endless(ctx.get_executor(), log, 16) | hs::map(
                                                                              [&](int x)
                                                                              {
                                                                                ++pulled;
@@ -503,7 +493,7 @@ BOOST_AUTO_TEST_CASE(take_reads_exactly_n_then_stops_the_source)
   BOOST_TEST(pulled == 5); // the source runs ahead; take reads exactly 5
   BOOST_TEST(log->exited); // run() returned: the endless producer stopped
 
-  auto none = run(ctx, hs::to_vector(endless(ctx.get_executor(), log) | hs::take(0), net::use_awaitable));
+  auto none = herd::test::run_on(ctx, hs::to_vector(endless(ctx.get_executor(), log) | hs::take(0), net::use_awaitable));
   BOOST_TEST(none.empty());
 }
 
@@ -542,7 +532,7 @@ BOOST_AUTO_TEST_CASE(zip_pairs_and_ends_with_the_shorter)
 {
   net::io_context ctx;
   auto log = std::make_shared<producer_log>();
-  auto v = run(ctx, hs::to_vector(hs::zip(hs::from_range(ctx.get_executor(), std::vector<std::string>{"a", "b"}),
+  auto v = herd::test::run_on(ctx, hs::to_vector(hs::zip(hs::from_range(ctx.get_executor(), std::vector<std::string>{"a", "b"}),
                                           endless(ctx.get_executor(), log)),
                                   net::use_awaitable));
   BOOST_REQUIRE(v.size() == 2u);
@@ -555,7 +545,7 @@ BOOST_AUTO_TEST_CASE(chain_runs_each_in_turn_and_a_failure_stops_the_rest)
 {
   net::io_context ctx;
   auto ex = ctx.get_executor();
-  auto v = run(ctx, hs::to_vector(hs::chain(hs::from_range(ex, std::vector{1, 2}), hs::from_range(ex, std::vector{3}),
+  auto v = herd::test::run_on(ctx, hs::to_vector(hs::chain(hs::from_range(ex, std::vector{1, 2}), hs::from_range(ex, std::vector{3}),
                                             hs::from_range(ex, std::vector{4, 5})),
                                   net::use_awaitable));
   BOOST_TEST(v == (std::vector<int>{1, 2, 3, 4, 5}));
@@ -582,7 +572,7 @@ BOOST_AUTO_TEST_CASE(merge_delivers_every_item_and_ends_when_all_end)
   std::vector<herd::stream<int>> ss;
   for (int k = 0; k < 3; ++k)
     ss.push_back(hs::from_range(ex, seq(k * 1000, k * 1000 + 500)));
-  auto v = run(ctx, hs::to_vector(hs::merge(std::move(ss)), net::use_awaitable));
+  auto v = herd::test::run_on(ctx, hs::to_vector(hs::merge(std::move(ss)), net::use_awaitable));
   BOOST_TEST(v.size() == 1500u);
   std::sort(v.begin(), v.end());
   BOOST_TEST((std::adjacent_find(v.begin(), v.end()) == v.end()));
@@ -826,11 +816,11 @@ BOOST_AUTO_TEST_CASE(reduce_and_for_each_with_an_awaitable_function)
 {
   net::io_context ctx;
   auto ex = ctx.get_executor();
-  auto total = run(ctx, hs::reduce(hs::from_range(ex, seq(1, 101)), 0L,
+  auto total = herd::test::run_on(ctx, hs::reduce(hs::from_range(ex, seq(1, 101)), 0L,
                                    [](long acc, int x) { return acc + x; }, net::use_awaitable));
   BOOST_TEST(total == 5050L);
   std::vector<int> seen;
-  run(ctx, hs::for_each(
+  herd::test::run_on(ctx, hs::for_each(
                hs::from_range(ex, std::vector{1, 2, 3}),
                [&](int x) -> net::awaitable<void>
                {
@@ -955,7 +945,7 @@ BOOST_AUTO_TEST_CASE(ending_with_buffered_items_loses_none)
 
   auto s2 = hs::from_range(f.ex, std::vector{1, 2, 3}, 16);
   f.poll();
-  auto v = run(f.ctx, hs::to_vector(std::move(s2), net::use_awaitable));
+  auto v = herd::test::run_on(f.ctx, hs::to_vector(std::move(s2), net::use_awaitable));
   BOOST_TEST(v == (std::vector<int>{1, 2, 3}));
 }
 

@@ -12,6 +12,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <exception>
@@ -44,6 +45,16 @@ void run_coroutine(Body body)
   BOOST_REQUIRE_MESSAGE(finished, "the coroutine test body did not finish");
   if (error)
     std::rethrow_exception(error);
+}
+
+// Runs ctx until the coroutine finishes; returns its value (rethrows).
+template <class T>
+T run_on(net::io_context& ctx, net::awaitable<T> aw)
+{
+  auto fut = net::co_spawn(ctx, std::move(aw), net::use_future);
+  ctx.restart();
+  ctx.run();
+  return fut.get();
 }
 
 // Waits d on the clock of the coroutine's executor (virtual time on a manual clock).
