@@ -222,19 +222,10 @@ public:
     return node_->get_executor();
   }
 
-  /// Waits for the next item.
-  /**
-   * @param token Completion token with signature
-   * `void(std::exception_ptr, std::optional<T>)`: the item, or an empty
-   * optional at the end, or the producer's exception (cancelled_error when
-   * this wait was cancelled).
-   * @throws std::logic_error if another async_next is pending;
-   * std::invalid_argument if the stream is empty.
-   */
-  template <class CompletionToken = net::default_completion_token_t<executor_type>>
-  auto async_next(CompletionToken&& token = CompletionToken())
+private:
+  template <class CompletionToken>
+  auto initiate_next(CompletionToken&& token)
   {
-    check("async_next");
     return net::async_initiate<CompletionToken, next_signature>(
         [](auto handler, std::shared_ptr<detail::stream_node<T>> node)
         {
@@ -248,11 +239,36 @@ public:
         token, node_);
   }
 
+public:
+  /// Waits for the next item.
+  /**
+   * @param token Completion token with signature
+   * `void(std::exception_ptr, std::optional<T>)`: the item, or an empty
+   * optional at the end, or the producer's exception (cancelled_error when
+   * this wait was cancelled).
+   * @throws std::logic_error if another async_next is pending;
+   * std::invalid_argument if the stream is empty.
+   *
+   * With `net::use_awaitable` this is next(), which takes a ready item
+   * without a post.
+   */
+  template <class CompletionToken = net::default_completion_token_t<executor_type>>
+  auto async_next(CompletionToken&& token = CompletionToken())
+  {
+    check("async_next");
+    // use_awaitable gets next(): the same awaitable, without a post when an
+    // item is ready.
+    if constexpr (std::is_same_v<std::decay_t<CompletionToken>, net::use_awaitable_t<>>)
+      return next();
+    else
+      return initiate_next(std::forward<CompletionToken>(token));
+  }
+
   /// The next item, for coroutines: `while (auto v = co_await s.next())`.
   /**
-   * Like `async_next(net::use_awaitable)`, but an item already waiting in
-   * the stream's channel is taken without suspending the coroutine (no
-   * post): the fast way to drain a stream from a coroutine.
+   * What `async_next(net::use_awaitable)` returns: an item already waiting
+   * in the stream's channel is taken without suspending the coroutine (no
+   * post); otherwise it waits as async_next does.
    */
   net::awaitable<std::optional<T>> next()
   {
@@ -269,7 +285,7 @@ public:
         co_return std::optional<T>();
       }
     }
-    co_return co_await async_next(net::use_awaitable);
+    co_return co_await initiate_next(net::use_awaitable);
   }
 
   /// Stops the stream now; later async_nexts complete with the end.
@@ -322,14 +338,20 @@ public:
   template <class U = T, class CompletionToken = net::default_completion_token_t<executor_type>>
   auto async_push(U&& value, CompletionToken&& token = CompletionToken())
   {
-    return node_->async_push(detail::stream_item<T>(std::in_place_index<2>, std::forward<U>(value)),
+    // use_awaitable gets push(): the same awaitable, without a post when
+    // there is room.
+    if constexpr (std::is_same_v<std::decay_t<CompletionToken>, net::use_awaitable_t<>>)
+      return push(T(std::forward<U>(value)));
+    else
+      return node_->async_push(detail::stream_item<T>(std::in_place_index<2>, std::forward<U>(value)),
                              std::forward<CompletionToken>(token));
   }
 
   /// Pushes one value, for a generate body: `co_await out.push(v)`.
   /**
-   * Like `async_push(v, net::use_awaitable)`, but a push that finds room in
-   * the channel completes without suspending the coroutine (no post).
+   * What `async_push(v, net::use_awaitable)` returns: a push that finds
+   * room in the channel completes without suspending the coroutine (no
+   * post).
    * @throws boost::system::system_error with errc::stream_closed once the
    * stream is stopped.
    */
