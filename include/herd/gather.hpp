@@ -320,22 +320,29 @@ private:
 
 namespace detail {
 
+// The inputs' keys (indices, or a map's keys) and futures, in input order.
+template <class R>
+std::pair<std::vector<range_key_t<R>>, std::vector<range_future_t<R>>> keyed_futures(const R& fs)
+{
+  std::pair<std::vector<range_key_t<R>>, std::vector<range_future_t<R>>> out;
+  std::size_t i = 0;
+  for (const auto& e : fs)
+  {
+    if constexpr (map_like<R>)
+      out.first.push_back(e.first);
+    else
+      out.first.push_back(i++);
+    out.second.push_back(future_of(e));
+  }
+  return out;
+}
+
 template <bool Settled, class R>
 auto make_gather_view(const R& fs, const gather_options& o)
 {
   using key = range_key_t<R>;
   using fut = range_future_t<R>;
-  std::vector<key> keys;
-  std::vector<fut> futures;
-  std::size_t i = 0;
-  for (const auto& e : fs)
-  {
-    if constexpr (map_like<R>)
-      keys.push_back(e.first);
-    else
-      keys.push_back(i++);
-    futures.push_back(future_of(e));
-  }
+  auto [keys, futures] = keyed_futures(fs);
   return gather_view<key, fut, Settled>(std::move(keys), std::move(futures), o);
 }
 
@@ -500,17 +507,8 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
   using item = std::pair<key, std::conditional_t<Settled, outcome<value_t>, value_t>>;
   if (!ex)
     throw std::invalid_argument(std::string(call) + ": ex must not be empty");
-  std::vector<key> keys;
-  std::vector<fut> futures;
-  std::size_t i = 0;
-  for (const auto& e : fs)
-  {
-    if constexpr (map_like<R>)
-      keys.push_back(e.first);
-    else
-      keys.push_back(i++);
-    futures.push_back(future_of(e));
-  }
+  auto [keys, futures] = keyed_futures(fs);
+  const std::size_t capacity = futures.size() + 1; // every item fits: the waits never block
   return streams::generate<item>(
       ex,
       [keys = std::move(keys), futures = std::move(futures), o, call](stream_sink<item>& out) mutable
@@ -559,7 +557,7 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
         if (timer)
           timer->cancel();
       },
-      futures.size() + 1);
+      capacity);
 }
 
 } // namespace detail
