@@ -56,11 +56,6 @@ struct stream_access
   {
     return std::move(s.node_);
   }
-  template <class T>
-  static const std::shared_ptr<stream_node<T>>& node(const stream<T>& s) noexcept
-  {
-    return s.node_;
-  }
 };
 
 template <class T>
