@@ -12,8 +12,7 @@
 #define HERD_GATHER_HPP
 
 #include <herd/config.hpp>
-#include <herd/detail/async_group.hpp>
-#include <herd/detail/composed.hpp>
+#include <herd/detail/op_group.hpp>
 #include <herd/detail/foreign.hpp>
 #include <herd/detail/wait_core.hpp>
 #include <herd/future.hpp>
@@ -53,21 +52,6 @@ struct gather_options
 
 namespace detail {
 
-template <class T>
-using gathered_t = std::conditional_t<std::is_void_v<T>, std::monostate, T>;
-
-template <class T>
-gathered_t<T> gathered_value(const future<T>& f)
-{
-  if constexpr (std::is_void_v<T>)
-  {
-    f.get();
-    return {};
-  }
-  else
-    return value_copy(f);
-}
-
 // Waits for every state, or (fail_fast) until one fails. Applies the
 // policy to the unfinished inputs on a failure or a timeout, then rethrows.
 inline void gather_states(multi_wait& mw, const gather_options& o, bool fail_fast, const char* call)
@@ -99,14 +83,6 @@ inline void gather_states(multi_wait& mw, const gather_options& o, bool fail_fas
       cancel_unfinished(mw);
     std::rethrow_exception(mw.state(*failed).error());
   }
-}
-
-template <class T>
-outcome<gathered_t<T>> settled_outcome(const future<T>& f)
-{
-  if (auto e = f.exception())
-    return outcome<gathered_t<T>>(e);
-  return outcome<gathered_t<T>>(gathered_value(f));
 }
 
 template <class R, class Make>
@@ -378,100 +354,213 @@ void apply_failure_policy(std::vector<future<T>>& fs, failure_policy policy) noe
         f.cancel();
 }
 
-template <bool Settled>
-class initiate_async_gather
+// The value an input gives in a gather: its value, or its outcome.
+template <bool Settled, class In>
+auto gathered_of(In& in, const std::exception_ptr& e)
 {
-public:
-  template <class Handler, class T>
-  void operator()(Handler&& handler, std::vector<future<T>> fs, gather_options o) const
+  if constexpr (Settled)
+    return in.take_outcome(e);
+  else
+    return in.take_value();
+}
+
+template <bool Settled, class In>
+using gathered_of_t = decltype(gathered_of<Settled>(std::declval<In&>(), std::exception_ptr()));
+
+// The shapes of a gather's result: a vector, a map, a tuple, or one value.
+template <bool Settled>
+struct vector_shape
+{
+  template <class In>
+  auto build(std::vector<In>& in, const group_result& r) const
   {
-    using value = gathered_t<T>;
-    using result = std::vector<std::conditional_t<Settled, outcome<value>, value>>;
-    const char* call = Settled ? "herd::async_gather_settled" : "herd::async_gather";
-    if (fs.empty())
-    {
-      auto ex = net::get_associated_executor(handler, net::system_executor());
-      net::post(ex, [h = std::forward<Handler>(handler)]() mutable { std::move(h)(std::exception_ptr(), result()); });
-      return;
-    }
-    auto finish = [o, call](auto& op, std::vector<std::size_t> order, bool timed_out, bool aborted)
-    {
-      auto& futures = op.futures();
-      std::exception_ptr e;
-      if (aborted)
-        e = aborted_exception();
-      else if (timed_out)
-        e = timeout_exception(call);
-      else if (!Settled)
-        for (std::size_t i : order)
-          if (failed_or_cancelled(future_access::state(futures[i])))
-          {
-            e = futures[i].exception();
-            break;
-          }
-      result r;
-      if (e)
-        apply_failure_policy(futures, o.on_failure);
-      else
-        for (const auto& f : futures)
-        {
-          if constexpr (Settled)
-            r.push_back(settled_outcome(f));
-          else
-            r.push_back(gathered_value(f));
-        }
-      complete_on_handler_executor(op.take_handler(), std::move(e), std::move(r));
-    };
-    start_group_wait(std::move(fs), Settled ? group_until::all : group_until::first_failure, o.timeout,
-                     std::forward<Handler>(handler), std::move(finish));
+    std::vector<gathered_of_t<Settled, In>> out;
+    out.reserve(in.size());
+    for (std::size_t i = 0; i < in.size(); ++i)
+      out.push_back(gathered_of<Settled>(in[i], r.errors[i]));
+    return out;
   }
 };
+
+template <bool Settled, class Key>
+struct map_shape
+{
+  std::vector<Key> keys;
+
+  template <class In>
+  auto build(std::vector<In>& in, const group_result& r) const
+  {
+    std::map<Key, gathered_of_t<Settled, In>> out;
+    for (std::size_t i = 0; i < in.size(); ++i)
+      out.emplace(keys[i], gathered_of<Settled>(in[i], r.errors[i]));
+    return out;
+  }
+};
+
+template <bool Settled, bool Single>
+struct tuple_shape
+{
+  template <class... In>
+  auto build(std::tuple<In...>& in, const group_result& r) const
+  {
+    return [&]<std::size_t... I>(std::index_sequence<I...>)
+    {
+      if constexpr (Single)
+        return gathered_of<Settled>(std::get<0>(in), r.errors[0]);
+      else
+        return std::tuple<gathered_of_t<Settled, In>...>(gathered_of<Settled>(std::get<I>(in), r.errors[I])...);
+    }(std::index_sequence_for<In...>());
+  }
+};
+
+template <class Shape, class Inputs>
+using shape_result_t = decltype(std::declval<const Shape&>().build(std::declval<Inputs&>(), std::declval<group_result&>()));
+
+// Completes a gather: the first failure in completion order (unless
+// Settled), the timeout or the cancellation, else the shaped values.
+template <bool Settled, class Shape>
+struct gather_finish
+{
+  Shape shape;
+  failure_policy policy;
+  const char* call;
+
+  template <class Group>
+  void operator()(Group& g, group_result r) const
+  {
+    auto& in = g.inputs();
+    using result = shape_result_t<Shape, std::remove_reference_t<decltype(in)>>;
+    std::exception_ptr e = group_failure(r, call);
+    if (!e && !Settled)
+      if (auto i = first_failure(in, r))
+        e = r.errors[*i];
+    if (e)
+    {
+      if (policy == failure_policy::cancel_pending)
+        cancel_unfinished(in);
+      auto empty = failed_result<result>(e);
+      complete_on_handler_executor(g.take_handler(), std::move(e), std::move(empty));
+    }
+    else
+      complete_on_handler_executor(g.take_handler(), std::exception_ptr(), shape.build(in, r));
+  }
+};
+
+template <bool Settled>
+struct initiate_async_gather
+{
+  template <class Handler, class Inputs, class Shape>
+  void operator()(Handler&& handler, Inputs in, Shape shape, gather_options o) const
+  {
+    const char* call = Settled ? "herd::async_gather_settled" : "herd::async_gather";
+    if constexpr (requires { in.empty(); })
+      if (in.empty())
+      {
+        group_result none;
+        post_to_handler_executor(std::forward<Handler>(handler), std::exception_ptr(), shape.build(in, none));
+        return;
+      }
+    start_op_group(std::move(in), Settled ? group_until::all : group_until::first_failure, o.timeout, o.progress,
+                   std::forward<Handler>(handler), gather_finish<Settled, Shape>{std::move(shape), o.on_failure, call});
+  }
+};
+
+// A range (or map) of futures, or a range of Asio operations.
+template <class R>
+concept async_gather_range = herd_future_range<std::remove_cvref_t<R>> || operation_range<R>;
+
+template <bool Settled, class R, class Token>
+auto async_gather_range_impl(R&& fs, const gather_options& o, Token&& token)
+{
+  if constexpr (map_like<std::remove_cvref_t<R>>)
+  {
+    auto [keys, futures] = keyed_futures(fs);
+    auto in = inputs_of(futures);
+    map_shape<Settled, range_key_t<std::remove_cvref_t<R>>> shape{std::move(keys)};
+    using sig = void(std::exception_ptr, shape_result_t<decltype(shape), decltype(in)>);
+    return net::async_initiate<Token, sig>(initiate_async_gather<Settled>(), token, std::move(in), std::move(shape), o);
+  }
+  else
+  {
+    auto in = inputs_of(std::forward<R>(fs));
+    using sig = void(std::exception_ptr, shape_result_t<vector_shape<Settled>, decltype(in)>);
+    return net::async_initiate<Token, sig>(initiate_async_gather<Settled>(), token, std::move(in),
+                                           vector_shape<Settled>(), o);
+  }
+}
+
+template <bool Settled, bool Single>
+struct gather_variadic
+{
+  template <class Token, class Inputs, class Options>
+  auto operator()(Token&& token, Inputs in, Options options) const
+  {
+    gather_options o;
+    if constexpr (std::is_same_v<Options, gather_options>)
+      o = std::move(options);
+    using shape = tuple_shape<Settled, Single>;
+    using sig = void(std::exception_ptr, shape_result_t<shape, Inputs>);
+    return net::async_initiate<Token, sig>(initiate_async_gather<Settled>(), token, std::move(in), shape(), o);
+  }
+};
+
+template <class... A>
+inline constexpr bool single_input_v = leading_inputs<A...>() == 1;
 
 } // namespace detail
 
 /// Waits asynchronously for every input's value, in input order; fails fast.
 /**
- * The asynchronous form of gather(), for a range of `herd::future<T>`.
- * Built on a ranged `parallel_group` of the futures' async_wait, each bound
- * to one strand of the handler's executor: Boost 1.81's parallel_group is
- * not thread-safe otherwise (asio #1348), and futures settle on any thread.
+ * The asynchronous form of gather(). Inputs:
+ * - a range of `herd::future<T>`: completes with `std::vector<T>`;
+ * - an associative container of them: `std::map<Key, T>`, the same keys;
+ * - a range of Asio deferred operations of one type (for example a vector
+ *   of `timer.async_wait(net::deferred)`): a `std::vector` of their values.
+ *
+ * Built on a ranged `parallel_group` (see herd/detail/op_group.hpp). The
+ * value of an Asio operation is its completion minus a leading error_code or
+ * exception_ptr (which is its failure): `std::monostate` for nothing, the
+ * argument itself for one, a `std::tuple` for more. `future<void>` gives
+ * `std::monostate`. Operations are moved from the range and started by the
+ * gather.
  *
  * @par Completion Signature
- * @code void(std::exception_ptr, std::vector<T>) @endcode
- * (`std::monostate` elements for `future<void>`). The exception is the first
- * failure in completion order, unchanged, or `herd::timeout_error`.
+ * @code void(std::exception_ptr, Result) @endcode
+ * The exception is the first failure in completion order, unchanged (an
+ * operation's error_code becomes a boost::system::system_error), or
+ * `herd::timeout_error`; the result is then empty.
  *
  * @par Per-Operation Cancellation
  * Terminal, partial and total cancellation stop the gather: it completes
- * with `operation_aborted`. On a failure, a timeout or a cancellation,
- * `options.on_failure == cancel_pending` cancels the unfinished inputs.
+ * with `operation_aborted`. On a failure, a timeout or a cancellation the
+ * Asio operations still running are cancelled and awaited (none outlives
+ * the gather), and `options.on_failure == cancel_pending` cancels the
+ * unfinished futures.
  *
  * The timeout runs on a herd::timer on the clock of the handler's executor
- * (herd::clock_of), so a manual clock drives it in tests.
+ * (herd::clock_of), so a manual clock drives it in tests; `options.progress`
+ * reports each completion. A handler without an associated executor runs
+ * on the system executor.
  */
-template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
-  requires(!detail::map_like<R>)
-auto async_gather(const R& fs, const gather_options& options, CompletionToken&& token = CompletionToken())
+template <detail::async_gather_range R, class CompletionToken = net::deferred_t>
+auto async_gather(R&& fs, const gather_options& options, CompletionToken&& token = CompletionToken())
 {
-  using value = detail::gathered_t<detail::range_value_t<R>>;
-  return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<value>)>(
-      detail::initiate_async_gather<false>(), token, detail::futures_of(fs), options);
+  return detail::async_gather_range_impl<false>(std::forward<R>(fs), options,
+                                                std::forward<CompletionToken>(token));
 }
 
-/// Waits asynchronously for every input; an outcome each, no task failure raised.
+/// Waits asynchronously for every input; an outcome each, no input's failure raised.
 /**
+ * As async_gather, with `herd::outcome<T>`s (vector or map).
  * @par Completion Signature
- * @code void(std::exception_ptr, std::vector<herd::outcome<T>>) @endcode
+ * @code void(std::exception_ptr, Result) @endcode
  * The exception is set only for a timeout or a cancellation of this
- * operation (see async_gather).
+ * operation.
  */
-template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
-  requires(!detail::map_like<R>)
-auto async_gather_settled(const R& fs, const gather_options& options, CompletionToken&& token = CompletionToken())
+template <detail::async_gather_range R, class CompletionToken = net::deferred_t>
+auto async_gather_settled(R&& fs, const gather_options& options, CompletionToken&& token = CompletionToken())
 {
-  using value = detail::gathered_t<detail::range_value_t<R>>;
-  return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<outcome<value>>)>(
-      detail::initiate_async_gather<true>(), token, detail::futures_of(fs), options);
+  return detail::async_gather_range_impl<true>(std::forward<R>(fs), options, std::forward<CompletionToken>(token));
 }
 
 /// async_gather with default options.
@@ -481,19 +570,52 @@ auto async_gather_settled(const R& fs, const gather_options& options, Completion
  * `co_await herd::async_gather(fs, net::use_awaitable)` or pass a named
  * gather_options object, not a braced temporary like `{.timeout = 5s}`.
  */
-template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
-  requires(!detail::map_like<R> && !std::is_convertible_v<CompletionToken, gather_options>)
-auto async_gather(const R& fs, CompletionToken&& token = CompletionToken())
+template <detail::async_gather_range R, class CompletionToken = net::deferred_t>
+  requires(!std::is_convertible_v<CompletionToken, gather_options>)
+auto async_gather(R&& fs, CompletionToken&& token = CompletionToken())
 {
-  return async_gather(fs, gather_options(), std::forward<CompletionToken>(token));
+  return async_gather(std::forward<R>(fs), gather_options(), std::forward<CompletionToken>(token));
 }
 
 /// async_gather_settled with default options (see the note at async_gather).
-template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
-  requires(!detail::map_like<R> && !std::is_convertible_v<CompletionToken, gather_options>)
-auto async_gather_settled(const R& fs, CompletionToken&& token = CompletionToken())
+template <detail::async_gather_range R, class CompletionToken = net::deferred_t>
+  requires(!std::is_convertible_v<CompletionToken, gather_options>)
+auto async_gather_settled(R&& fs, CompletionToken&& token = CompletionToken())
 {
-  return async_gather_settled(fs, gather_options(), std::forward<CompletionToken>(token));
+  return async_gather_settled(std::forward<R>(fs), gather_options(), std::forward<CompletionToken>(token));
+}
+
+/// The variadic async_gather: herd futures and Asio deferred operations mixed.
+/**
+ * `async_gather(a, b, c, [options], [token])`: each input a `herd::future`
+ * or an Asio deferred operation (`timer.async_wait(net::deferred)`,
+ * `sock.async_read_some(buf, net::deferred)`), of any types. Built on a
+ * variadic `parallel_group`; semantics as the ranged async_gather.
+ *
+ * @par Completion Signature
+ * @code void(std::exception_ptr, std::tuple<V...>) @endcode
+ * (with one input: `void(std::exception_ptr, V)`). On a failure the tuple is
+ * value-initialised, so each V must be default-constructible (the settled
+ * form's outcomes then hold the timeout or cancellation). Without a token
+ * it returns a deferred operation.
+ */
+template <class First, class... Rest>
+  requires detail::is_wait_input_v<First>
+auto async_gather(First&& first, Rest&&... rest)
+{
+  return detail::call_variadic<gather_options>(
+      "herd::async_gather", detail::gather_variadic<false, detail::single_input_v<First, Rest...>>(),
+      std::forward<First>(first), std::forward<Rest>(rest)...);
+}
+
+/// The variadic async_gather_settled: `std::tuple<herd::outcome<V>...>`.
+template <class First, class... Rest>
+  requires detail::is_wait_input_v<First>
+auto async_gather_settled(First&& first, Rest&&... rest)
+{
+  return detail::call_variadic<gather_options>(
+      "herd::async_gather_settled", detail::gather_variadic<true, detail::single_input_v<First, Rest...>>(),
+      std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 namespace detail {
@@ -531,11 +653,14 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
           timer->async_wait([done, n](boost::system::error_code ec)
                             { if (!ec) done->try_send(boost::system::error_code(), n); });
         }
+        progress_reporter progress(o.progress, n);
+        std::size_t consumed = 0;
         try
         {
           for (std::size_t left = n; left > 0; --left)
           {
             std::size_t k = co_await done->async_receive(net::use_awaitable);
+            progress.update(++consumed);
             if (k == n)
               throw timeout_error(std::string(call) + ": the timeout expired before every input finished");
             std::optional<item> v;
@@ -552,8 +677,10 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
           if (timer)
             timer->cancel();
           apply_failure_policy(futures, o.on_failure);
+          progress.finish(consumed);
           throw;
         }
+        progress.finish(consumed);
         if (timer)
           timer->cancel();
       },
@@ -569,7 +696,8 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
  * stream; the timeout (on the clock of @c ex) covers the whole iteration and
  * fails the stream with timeout_error. A failure, the timeout, or stopping
  * the stream before its end (destroying it, or cancelling a wait) applies
- * @c options.on_failure to the unfinished inputs. No progress display.
+ * @c options.on_failure to the unfinished inputs. `options.progress`
+ * counts the inputs as the stream reaches them.
  *
  * @code
  * auto s = herd::async_gather_iter(ex, futures);
@@ -594,114 +722,36 @@ async_gather_iter_settled(const net::any_io_executor& ex, const R& fs, const gat
 
 namespace detail {
 
-// zip: every input's value as a tuple; the first failure (or a cancellation)
-// completes it at once and cancels the unfinished inputs.
-template <class Handler, class... T>
-class zip_op : public composed_op<zip_op<Handler, T...>, Handler,
-                                  std::tuple<std::exception_ptr, std::tuple<gathered_t<T>...>>>
+struct zip_takes_no_options
 {
-  using result = std::tuple<gathered_t<T>...>;
-  using base = composed_op<zip_op, Handler, std::tuple<std::exception_ptr, result>>;
-  friend base;
-
-public:
-  zip_op(Handler&& h, std::tuple<future<T>...> fs) : base(std::move(h)), fs_(std::move(fs)) {}
-
-  void start()
-  {
-    this->start_here([](zip_op& self) { self.wait_all(std::index_sequence_for<T...>()); });
-  }
-
-private:
-  void on_cancel(net::cancellation_type) { fail(aborted_exception()); }
-
-  template <std::size_t... I>
-  void wait_all(std::index_sequence<I...>)
-  {
-    (std::get<I>(fs_).async_wait(this->on_strand([](zip_op& self, std::exception_ptr e, auto&&... v)
-                                                 { self.template settled<I>(e, std::forward<decltype(v)>(v)...); })),
-     ...);
-  }
-
-  template <std::size_t I, class... V>
-  void settled(std::exception_ptr e, V&&... v)
-  {
-    if (this->finished_)
-      return;
-    if (e)
-    {
-      fail(std::move(e));
-      return;
-    }
-    std::get<I>(values_).emplace(std::forward<V>(v)...);
-    if (++done_ == sizeof...(T))
-      this->finish({std::exception_ptr(), std::apply([](auto&... o) { return result(std::move(*o)...); }, values_)});
-  }
-
-  void fail(std::exception_ptr e)
-  {
-    this->finish({std::move(e), result()});
-    // Cancelled from a step of its own: a cancelled future completes our
-    // wait on it at once, and that wait takes the lock this step holds.
-    net::post(this->strand_,
-              [fs = fs_]() { std::apply([](auto&... f) { ((f.done() ? void() : void(f.cancel())), ...); }, fs); });
-  }
-
-  std::tuple<future<T>...> fs_;
-  std::tuple<std::optional<gathered_t<T>>...> values_;
-  std::size_t done_ = 0;
 };
-
-struct initiate_zip
-{
-  template <class Handler, class... T>
-  void operator()(Handler&& handler, std::tuple<future<T>...> fs) const
-  {
-    std::make_shared<zip_op<std::decay_t<Handler>, T...>>(std::forward<Handler>(handler), std::move(fs))->start();
-  }
-};
-
-template <class Token, class... T>
-auto zip_with(Token&& token, const future<T>&... fs)
-{
-  return net::async_initiate<Token, void(std::exception_ptr, std::tuple<gathered_t<T>...>)>(
-      initiate_zip(), token, std::tuple<future<T>...>(fs...));
-}
 
 } // namespace detail
 
-/// Waits for every future's value: `std::tuple<T...>` (`std::monostate` for
+/// Waits for every input's value: `std::tuple<V...>` (`std::monostate` for
 /// `future<void>`); fails fast both ways.
 /**
  * `herd::zip(a, b, token)`, or `herd::zip(a, b)` for a deferred operation
- * (`co_await herd::zip(a, b)(net::use_awaitable)`).
+ * (`co_await herd::zip(a, b)(net::use_awaitable)`). Inputs are herd futures
+ * and Asio deferred operations, mixed: zip is the variadic async_gather
+ * without options, always giving a tuple.
  *
  * @par Completion Signature
- * @code void(std::exception_ptr, std::tuple<T...>) @endcode
- * The first failure of any input, unchanged, completes it at once and
- * cancels the unfinished inputs (the tuple is then value-initialised, so
- * each T must be default-constructible). Cancellation (terminal, partial or
+ * @code void(std::exception_ptr, std::tuple<V...>) @endcode
+ * The first failure of any input, unchanged, completes it and cancels the
+ * unfinished inputs (futures get a cancellation request; Asio operations
+ * are cancelled and awaited); the tuple is then value-initialised, so each
+ * V must be default-constructible. Cancellation (terminal, partial or
  * total) completes it with the operation_aborted exception and cancels the
  * unfinished inputs too. The handler runs on its associated executor, never
  * inside this call.
  */
-template <class... Args>
-  requires(sizeof...(Args) >= 1)
-auto zip(Args&&... args)
+template <class First, class... Rest>
+  requires detail::is_wait_input_v<First>
+auto zip(First&& first, Rest&&... rest)
 {
-  using last = std::remove_cvref_t<std::tuple_element_t<sizeof...(Args) - 1, std::tuple<Args...>>>;
-  if constexpr (detail::is_herd_future<last>::value)
-  {
-    return detail::zip_with(net::deferred, args...);
-  }
-  else
-  {
-    static_assert(sizeof...(Args) >= 2, "herd::zip: at least one future is needed");
-    auto t = std::forward_as_tuple(std::forward<Args>(args)...);
-    return [&]<std::size_t... I>(std::index_sequence<I...>)
-    { return detail::zip_with(std::get<sizeof...(Args) - 1>(std::move(t)), std::get<I>(t)...); }(
-               std::make_index_sequence<sizeof...(Args) - 1>());
-  }
+  return detail::call_variadic<detail::zip_takes_no_options>("herd::zip", detail::gather_variadic<false, false>(),
+                                                            std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 } // namespace herd

@@ -13,7 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/clock.hpp>
-#include <herd/detail/async_group.hpp>
+#include <herd/detail/op_group.hpp>
 #include <herd/detail/composed.hpp>
 #include <herd/detail/op_traits.hpp>
 #include <herd/detail/wait_core.hpp>
@@ -32,84 +32,196 @@ namespace herd {
 
 namespace detail {
 
-template <group_until Until>
-class initiate_race
+// The value an input gives as a race's winner: a future's wait value
+// (herd::wait_value_t<T>, std::monostate for void), an operation's value.
+template <class In>
+auto race_value(In& in)
 {
-public:
-  template <class Handler, class T>
-  void operator()(Handler&& handler, std::vector<future<T>> fs) const
+  if constexpr (In::is_future)
   {
-    auto finish = [](auto& op, std::vector<std::size_t> order, bool, bool aborted)
+    using T = typename decltype(in.f_)::value_type;
+    if constexpr (std::is_void_v<T>)
+      return std::monostate();
+    else if constexpr (std::is_same_v<wait_value_t<T>, T>)
+      return in.f_.get();
+    else
+      return std::shared_ptr<const T>(std::make_shared<future<T>>(in.f_), &in.f_.get());
+  }
+  else
+    return in.take_value();
+}
+
+template <class In>
+using race_value_t = decltype(race_value(std::declval<In&>()));
+
+template <class... V>
+struct all_same : std::true_type
+{
+};
+
+template <class V0, class... V>
+struct all_same<V0, V...> : std::conjunction<std::is_same<V0, V>...>
+{
+};
+
+// A variadic race's value: V when every input gives V, else
+// std::variant<V...> holding the winner at its input's index.
+template <class... In>
+using variadic_race_t = std::conditional_t<all_same<race_value_t<In>...>::value,
+                                           std::tuple_element_t<0, std::tuple<race_value_t<In>...>>,
+                                           std::variant<race_value_t<In>...>>;
+
+template <class Inputs>
+struct race_result;
+
+template <class In>
+struct race_result<std::vector<In>>
+{
+  using type = race_value_t<In>;
+  static type of(std::vector<In>& in, std::size_t i) { return race_value(in[i]); }
+};
+
+template <class... In>
+struct race_result<std::tuple<In...>>
+{
+  using type = variadic_race_t<In...>;
+  static type of(std::tuple<In...>& in, std::size_t i)
+  {
+    std::optional<type> out;
+    [&]<std::size_t... I>(std::index_sequence<I...>)
     {
-      auto& futures = op.futures();
-      std::exception_ptr e;
-      std::optional<std::size_t> winner;
-      if (aborted)
-        e = aborted_exception();
-      else if constexpr (Until == group_until::first)
-        winner = order.front(); // the first to finish wins, even if it failed
+      (void)((I == i ? (emplace<I>(out, std::get<I>(in)), true) : false) || ...);
+    }(std::index_sequence_for<In...>());
+    return std::move(*out);
+  }
+
+  template <std::size_t I, class X>
+  static void emplace(std::optional<type>& out, X& x)
+  {
+    if constexpr (all_same<race_value_t<In>...>::value)
+      out.emplace(race_value(x));
+    else
+      out.emplace(std::in_place_index<I>, race_value(x));
+  }
+};
+
+// A ranged race over future<void> completes with void(exception_ptr).
+template <class Inputs>
+inline constexpr bool void_race_v = false;
+
+template <class T>
+inline constexpr bool void_race_v<std::vector<group_input<future<T>>>> = std::is_void_v<T>;
+
+template <class Inputs>
+using race_signature_t =
+    std::conditional_t<void_race_v<Inputs>, void(std::exception_ptr),
+                       void(std::exception_ptr, typename race_result<Inputs>::type)>;
+
+template <group_until Until>
+struct race_finish
+{
+  template <class Group>
+  void operator()(Group& g, group_result r) const
+  {
+    auto& in = g.inputs();
+    using result = race_result<std::remove_reference_t<decltype(in)>>;
+    std::exception_ptr e = group_failure(r, "");
+    std::optional<std::size_t> winner;
+    if (!e)
+    {
+      if constexpr (Until == group_until::first)
+        winner = r.order.front(); // the first to finish wins, even if it failed
       else
       {
-        for (std::size_t i : order)
-          if (future_access::state(futures[i]).state() == task_state::completed)
-          {
-            winner = i;
-            break;
-          }
-        if (!winner)
-        {
-          std::vector<std::exception_ptr> failures; // every failure, in input order
-          for (const auto& f : futures)
-            failures.push_back(f.exception());
-          e = std::make_exception_ptr(aggregate_error(std::move(failures)));
-        }
+        winner = first_success_of(r);
+        if (!winner) // every input failed: each failure, in input order
+          e = std::make_exception_ptr(aggregate_error(r.errors));
       }
-      // The others get a cancellation request (futures belong to their
-      // executor, which accounts for them; they are not awaited).
-      for (std::size_t i = 0; i < futures.size(); ++i)
-        if (!winner || i != *winner)
-          futures[i].cancel();
+    }
+    // The other futures get a cancellation request (they belong to their
+    // executor, which accounts for them; they are not awaited). Asio
+    // operations the race started were cancelled and awaited by the group.
+    cancel_unfinished(in, winner);
+    if (winner && !e)
+      e = r.errors[*winner];
+    if constexpr (void_race_v<std::remove_reference_t<decltype(in)>>)
+      complete_on_handler_executor(g.take_handler(), std::move(e));
+    else
+    {
+      typename result::type v{};
       if (winner && !e)
-        e = futures[*winner].exception();
-      if constexpr (std::is_void_v<T>)
-        complete_on_handler_executor(op.take_handler(), std::move(e));
-      else
-      {
-        wait_value_t<T> v{};
-        if (winner && !e)
-        {
-          if constexpr (std::is_same_v<wait_value_t<T>, T>)
-            v = futures[*winner].get();
-          else
-            v = std::shared_ptr<const T>(std::make_shared<future<T>>(futures[*winner]), &futures[*winner].get());
-        }
-        complete_on_handler_executor(op.take_handler(), std::move(e), std::move(v));
-      }
-    };
-    start_group_wait(std::move(fs), Until, std::nullopt, std::forward<Handler>(handler), std::move(finish));
+        v = result::of(in, *winner);
+      complete_on_handler_executor(g.take_handler(), std::move(e), std::move(v));
+    }
+  }
+};
+
+template <group_until Until>
+struct initiate_race
+{
+  template <class Handler, class Inputs>
+  void operator()(Handler&& handler, Inputs in) const
+  {
+    start_op_group(std::move(in), Until, std::nullopt, progress_option(), std::forward<Handler>(handler),
+                   race_finish<Until>());
   }
 };
 
 template <class R>
-std::vector<range_future_t<R>> nonempty_futures(const R& fs, const char* call)
+auto nonempty_inputs(R&& fs, const char* call)
 {
-  auto v = futures_of(fs);
+  auto v = inputs_of(std::forward<R>(fs));
   if (v.empty())
     throw std::invalid_argument(std::string(call) + ": futures must not be empty");
   return v;
+}
+
+template <class R>
+concept race_range = (herd_future_range<std::remove_cvref_t<R>> && !map_like<std::remove_cvref_t<R>>) ||
+                     operation_range<R>;
+
+template <group_until Until>
+struct race_variadic
+{
+  template <class Token, class Inputs, class Options>
+  auto operator()(Token&& token, Inputs in, Options) const
+  {
+    return net::async_initiate<Token, race_signature_t<Inputs>>(initiate_race<Until>(), token, std::move(in));
+  }
+};
+
+struct race_takes_no_options
+{
+};
+
+template <group_until Until, class R, class Token>
+auto race_range_impl(R&& fs, Token&& token, const char* call)
+{
+  auto in = nonempty_inputs(std::forward<R>(fs), call);
+  return net::async_initiate<Token, race_signature_t<decltype(in)>>(initiate_race<Until>(), token, std::move(in));
 }
 
 } // namespace detail
 
 /// The first input to finish wins, even if it failed; the others are cancelled.
 /**
- * @param fs A non-empty range of `herd::future<T>`.
+ * @param fs A non-empty range of `herd::future<T>`, or of Asio deferred
+ * operations of one type (moved from the range and started by the race).
+ * Or variadic: `race(a, b, c, [token])`, futures and Asio operations mixed.
+ *
+ * Built on `parallel_group` (ranged or variadic; herd/detail/op_group.hpp).
  *
  * @par Completion Signature
- * @code void(std::exception_ptr, herd::wait_value_t<T>) @endcode
- * The winner's value or its failure, unchanged. Every other input gets a
- * cancellation request (future::cancel()); as futures belong to their
- * executor, which accounts for them, race does not wait for them.
+ * Ranged: @code void(std::exception_ptr, herd::wait_value_t<T>) @endcode
+ * (`void(std::exception_ptr)` for `future<void>`; an operation's value as
+ * in async_gather). Variadic: `void(std::exception_ptr, V)` when every
+ * input gives the same V, else `void(std::exception_ptr, std::variant<V...>)`
+ * holding the winner at its argument's index. The winner's value or its
+ * failure, unchanged. Every other future gets a cancellation request
+ * (future::cancel()); futures belong to their executor, which accounts for
+ * them, so the race does not wait for them. Asio operations the race
+ * started are cancelled and awaited before it completes, so none outlives
+ * it.
  *
  * @par Per-Operation Cancellation
  * Terminal, partial and total: the race completes with `operation_aborted`
@@ -117,29 +229,45 @@ std::vector<range_future_t<R>> nonempty_futures(const R& fs, const char* call)
  *
  * @throws std::invalid_argument if @c fs is empty.
  */
-template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
-auto race(const R& fs, CompletionToken&& token = CompletionToken())
+template <detail::race_range R, class CompletionToken = net::deferred_t>
+auto race(R&& fs, CompletionToken&& token = CompletionToken())
 {
-  using T = detail::range_value_t<R>;
-  return net::async_initiate<CompletionToken, typename future<T>::wait_signature>(
-      detail::initiate_race<detail::group_until::first>(), token, detail::nonempty_futures(fs, "herd::race"));
+  return detail::race_range_impl<detail::group_until::first>(std::forward<R>(fs),
+                                                               std::forward<CompletionToken>(token), "herd::race");
+}
+
+/// The variadic race: herd futures and Asio deferred operations mixed.
+template <class First, class... Rest>
+  requires detail::is_wait_input_v<First>
+auto race(First&& first, Rest&&... rest)
+{
+  return detail::call_variadic<detail::race_takes_no_options>(
+      "herd::race", detail::race_variadic<detail::group_until::first>(), std::forward<First>(first),
+      std::forward<Rest>(rest)...);
 }
 
 /// The first input to succeed wins; the others are cancelled.
 /**
- * @par Completion Signature
- * As race(). If every input fails, the exception is a herd::aggregate_error
- * holding every failure in input order.
+ * Inputs and completion as race(). If every input fails, the exception is
+ * a herd::aggregate_error holding every failure in input order.
  *
  * @throws std::invalid_argument if @c fs is empty.
  */
-template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
-auto first_success(const R& fs, CompletionToken&& token = CompletionToken())
+template <detail::race_range R, class CompletionToken = net::deferred_t>
+auto first_success(R&& fs, CompletionToken&& token = CompletionToken())
 {
-  using T = detail::range_value_t<R>;
-  return net::async_initiate<CompletionToken, typename future<T>::wait_signature>(
-      detail::initiate_race<detail::group_until::first_success>(), token,
-      detail::nonempty_futures(fs, "herd::first_success"));
+  return detail::race_range_impl<detail::group_until::first_success>(
+      std::forward<R>(fs), std::forward<CompletionToken>(token), "herd::first_success");
+}
+
+/// The variadic first_success: herd futures and Asio deferred operations mixed.
+template <class First, class... Rest>
+  requires detail::is_wait_input_v<First>
+auto first_success(First&& first, Rest&&... rest)
+{
+  return detail::call_variadic<detail::race_takes_no_options>(
+      "herd::first_success", detail::race_variadic<detail::group_until::first_success>(),
+      std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 namespace detail {

@@ -13,6 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/detail/foreign.hpp>
+#include <herd/detail/op_group.hpp>
 #include <herd/detail/wait_core.hpp>
 #include <herd/future.hpp>
 #include <herd/polling.hpp>
@@ -180,6 +181,173 @@ bool wait(const future<T>& f, const wait_options& options = {})
 {
   std::vector<future<T>> one{f};
   return !wait(one, options).done.empty();
+}
+
+namespace detail {
+
+inline group_until until_of(return_when w) noexcept
+{
+  switch (w)
+  {
+  case return_when::first_completed: return group_until::first;
+  case return_when::first_exception: return group_until::first_exception;
+  case return_when::all_completed: break;
+  }
+  return group_until::all;
+}
+
+// Splits the caller's futures (a copy) by whether they are done.
+template <class Container>
+struct wait_split
+{
+  Container all;
+
+  wait_result<Container> operator()() const
+  {
+    wait_result<Container> r;
+    for (const auto& e : all)
+    {
+      Container& into = future_of(e).done() ? r.done : r.not_done;
+      if constexpr (map_like<Container>)
+        into.emplace(e.first, e.second);
+      else
+        into.push_back(e);
+    }
+    return r;
+  }
+};
+
+// The variadic form's result: the argument positions, split.
+struct position_split
+{
+  template <class Inputs>
+  wait_result<std::vector<std::size_t>> operator()(Inputs& in) const
+  {
+    wait_result<std::vector<std::size_t>> r;
+    for_each_input(in, [&](std::size_t i, auto& x) { (x.finished() ? r.done : r.not_done).push_back(i); });
+    return r;
+  }
+};
+
+template <class Split>
+struct wait_finish
+{
+  Split split;
+
+  template <class Group>
+  void operator()(Group& g, group_result r) const
+  {
+    using result = decltype(call(g.inputs()));
+    std::exception_ptr e = group_failure(r, "herd::async_wait");
+    if (e) // a timeout or a cancellation: wait never cancels the inputs
+      complete_on_handler_executor(g.take_handler(), std::move(e), result());
+    else
+      complete_on_handler_executor(g.take_handler(), std::exception_ptr(), call(g.inputs()));
+  }
+
+  template <class Inputs>
+  auto call(Inputs& in) const
+  {
+    if constexpr (std::is_invocable_v<const Split&, Inputs&>)
+      return split(in);
+    else
+      return split();
+  }
+};
+
+struct initiate_async_wait
+{
+  template <class Handler, class Inputs, class Split>
+  void operator()(Handler&& handler, Inputs in, Split split, wait_options o) const
+  {
+    wait_finish<Split> finish{std::move(split)};
+    if (input_count(in) == 0)
+    {
+      post_to_handler_executor(std::forward<Handler>(handler), std::exception_ptr(), finish.call(in));
+      return;
+    }
+    start_op_group(std::move(in), until_of(o.when), o.timeout, o.progress, std::forward<Handler>(handler),
+                   std::move(finish));
+  }
+};
+
+struct wait_variadic
+{
+  template <class Token, class... In, class Options>
+  auto operator()(Token&& token, std::tuple<In...> in, Options options) const
+  {
+    static_assert((In::is_future && ...),
+                  "herd::async_wait takes herd futures only: it hands back the unfinished inputs to wait on "
+                  "again and never cancels anything, and a started Asio operation can be neither handed back "
+                  "nor left without its handler; use async_gather_settled, race or first_success for those");
+    wait_options o;
+    if constexpr (std::is_same_v<Options, wait_options>)
+      o = std::move(options);
+    return net::async_initiate<Token, void(std::exception_ptr, wait_result<std::vector<std::size_t>>)>(
+        initiate_async_wait(), token, std::move(in), position_split(), o);
+  }
+};
+
+} // namespace detail
+
+/// Waits asynchronously until the condition in @c options.when holds, then
+/// splits the inputs (the asynchronous form of wait()).
+/**
+ * @param fs A range of `herd::future<T>` or an associative container
+ * mapping keys to them. Or variadic: `async_wait(a, b, c, [options],
+ * [token])` over herd futures of any types, which completes with the
+ * argument positions split: `wait_result<std::vector<std::size_t>>`.
+ *
+ * Built on a `parallel_group` of the futures' async_wait (see
+ * herd/detail/op_group.hpp): completions are pushed, never polled.
+ * Asio operations are not accepted (a static_assert says why): use
+ * async_gather_settled, race or first_success for them.
+ *
+ * @par Completion Signature
+ * @code void(std::exception_ptr, herd::wait_result<Container>) @endcode
+ * Container as for wait(). The exception is herd::timeout_error when
+ * @c options.timeout (on the clock of the handler's executor) passes first,
+ * or operation_aborted; the result is then empty. An empty input completes
+ * at once. async_wait never cancels an input: a timeout or a cancellation
+ * only stops the waiting.
+ *
+ * @par Per-Operation Cancellation
+ * Terminal, partial and total.
+ */
+template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
+auto async_wait(const R& fs, const wait_options& options, CompletionToken&& token = CompletionToken())
+{
+  using container = detail::wait_container_t<R>;
+  container all;
+  if constexpr (std::is_same_v<container, std::remove_cvref_t<R>>)
+    all = fs;
+  else
+    all.assign(std::begin(fs), std::end(fs));
+  std::vector<detail::group_input<detail::range_future_t<R>>> in;
+  for (const auto& e : all)
+    in.emplace_back(detail::future_of(e));
+  return net::async_initiate<CompletionToken, void(std::exception_ptr, wait_result<container>)>(
+      detail::initiate_async_wait(), token, std::move(in), detail::wait_split<container>{std::move(all)}, options);
+}
+
+/// async_wait with default options (every input finished).
+/**
+ * @note In a coroutine pass a named wait_options, not a braced temporary
+ * (see the note at herd::async_gather).
+ */
+template <detail::herd_future_range R, class CompletionToken = net::deferred_t>
+  requires(!std::is_convertible_v<CompletionToken, wait_options>)
+auto async_wait(const R& fs, CompletionToken&& token = CompletionToken())
+{
+  return async_wait(fs, wait_options(), std::forward<CompletionToken>(token));
+}
+
+/// The variadic async_wait over herd futures of any types.
+template <class T, class... Rest>
+auto async_wait(const future<T>& first, Rest&&... rest)
+{
+  return detail::call_variadic<wait_options>("herd::async_wait", detail::wait_variadic(), first,
+                                             std::forward<Rest>(rest)...);
 }
 
 /// The inputs in the order they finish (see as_completed()).

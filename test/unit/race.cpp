@@ -306,3 +306,402 @@ BOOST_AUTO_TEST_CASE(bad_arguments_are_named)
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// The asynchronous wait strategies over Asio deferred operations, alone or
+// mixed with herd futures, and the variadic forms; all on the manual clock.
+BOOST_AUTO_TEST_SUITE(async_inputs)
+
+using herd::test::clock_fixture;
+using herd::test::recorder;
+
+// An Asio operation that fails at once with @c ec (void(error_code, int)).
+auto failing_op(net::error::basic_errors ec)
+{
+  return net::deferred.values(boost::system::error_code(ec), 0);
+}
+
+auto succeeding_op(int v)
+{
+  return net::deferred.values(boost::system::error_code(), v);
+}
+
+bool has_code(std::exception_ptr e, boost::system::error_code code)
+{
+  try
+  {
+    std::rethrow_exception(e);
+  }
+  catch (const boost::system::system_error& x)
+  {
+    return x.code() == code;
+  }
+  catch (...)
+  {
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(variadic_async_gather_mixes_futures_and_asio_operations)
+{
+  clock_fixture f;
+  herd::promise<int> a;
+  herd::promise<std::string> b;
+  auto fa = a.get_future();
+  auto fb = b.get_future();
+  herd::timer t(f.ex);
+  t.expires_after(2s);
+  recorder<std::exception_ptr, std::tuple<int, std::string, std::monostate, int>> r(f.ctx);
+  herd::async_gather(fa, fb, t.async_wait(net::deferred), succeeding_op(7), r.handler());
+  a.set_value(1);
+  b.set_value("two");
+  f.advance(1s);
+  BOOST_TEST(r.calls() == 0); // the timer still runs
+  f.advance(1s);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(!r.get<0>());
+  BOOST_TEST(std::get<0>(r.get<1>()) == 1);
+  BOOST_TEST(std::get<1>(r.get<1>()) == "two");
+  BOOST_TEST(std::get<3>(r.get<1>()) == 7);
+
+  // One input: its value, not a tuple; without a token, a deferred operation.
+  auto one = herd::test::run_on(f.ctx, [&]() -> net::awaitable<int>
+                                { co_return co_await herd::async_gather(fa)(net::use_awaitable); }());
+  BOOST_TEST(one == 1);
+}
+
+BOOST_AUTO_TEST_CASE(a_failing_operation_fails_the_gather_cancels_and_awaits_the_rest)
+{
+  clock_fixture f;
+  herd::promise<int> pending;
+  auto fp = pending.get_future();
+  herd::timer t(f.ex);
+  t.expires_after(5s);
+  bool timer_aborted = false;
+  // The timer's own completion, observed: the gather must await it.
+  auto timer_op = t.async_wait(net::deferred)(net::deferred(
+      [&](boost::system::error_code ec)
+      {
+        timer_aborted = ec == net::error::operation_aborted;
+        return net::deferred.values(ec);
+      }));
+  recorder<std::exception_ptr, std::tuple<int, std::monostate, int>> r(f.ctx);
+  herd::async_gather(fp, std::move(timer_op), failing_op(net::error::connection_refused), r.handler());
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1); // at virtual time 0: the timer was cancelled, not waited out
+  BOOST_TEST(timer_aborted);
+  BOOST_TEST(has_code(r.get<0>(), net::error::connection_refused));
+  BOOST_TEST((fp.state() == task_state::cancelled)); // cancel_pending
+}
+
+BOOST_AUTO_TEST_CASE(settled_forms_give_each_operation_its_outcome)
+{
+  clock_fixture f;
+  auto fa = herd::make_ready_future(3);
+  using both = std::tuple<herd::outcome<int>, herd::outcome<int>>;
+  std::optional<both> got; // outcome<T> has no empty state: no recorder
+  std::exception_ptr error;
+  herd::async_gather_settled(fa, failing_op(net::error::timed_out),
+                             net::bind_executor(f.ctx,
+                                                [&](std::exception_ptr e, both v)
+                                                {
+                                                  error = e;
+                                                  got.emplace(std::move(v));
+                                                }));
+  f.poll();
+  BOOST_REQUIRE(got.has_value());
+  BOOST_TEST(!error);
+  BOOST_TEST(std::get<0>(*got).value() == 3);
+  BOOST_TEST(has_code(std::get<1>(*got).error(), net::error::timed_out));
+
+  // A range of operations of one type.
+  std::vector<decltype(succeeding_op(0))> ops;
+  ops.push_back(succeeding_op(1));
+  ops.push_back(failing_op(net::error::timed_out));
+  ops.push_back(succeeding_op(3));
+  recorder<std::exception_ptr, std::vector<herd::outcome<int>>> s(f.ctx);
+  herd::async_gather_settled(std::move(ops), s.handler());
+  f.poll();
+  BOOST_REQUIRE(s.calls() == 1);
+  BOOST_REQUIRE(s.get<1>().size() == 3u);
+  BOOST_TEST(s.get<1>()[0].value() == 1);
+  BOOST_TEST(!s.get<1>()[1].has_value());
+  BOOST_TEST(s.get<1>()[2].value() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(ranged_operations_in_input_order_with_a_timeout)
+{
+  clock_fixture f;
+  std::vector<std::unique_ptr<herd::timer>> timers;
+  std::vector<decltype(timers.emplace_back(new herd::timer(f.ex))->async_wait(net::deferred))> ops;
+  for (int i = 0; i < 3; ++i)
+  {
+    timers.emplace_back(new herd::timer(f.ex));
+    timers.back()->expires_after(std::chrono::seconds(3 - i)); // they finish in reverse order
+    ops.push_back(timers.back()->async_wait(net::deferred));
+  }
+  recorder<std::exception_ptr, std::vector<std::monostate>> r(f.ctx);
+  herd::async_gather(std::move(ops), r.handler());
+  f.advance(2s);
+  BOOST_TEST(r.calls() == 0);
+  f.advance(1s);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(r.get<1>().size() == 3u);
+
+  // A timeout cancels the running operations and awaits them.
+  std::vector<decltype(ops)::value_type> slow;
+  timers[0]->expires_after(10s);
+  slow.push_back(timers[0]->async_wait(net::deferred));
+  recorder<std::exception_ptr, std::vector<std::monostate>> t(f.ctx);
+  herd::async_gather(std::move(slow), {.timeout = 1s}, t.handler());
+  f.advance(1s);
+  BOOST_REQUIRE(t.calls() == 1);
+  BOOST_CHECK_THROW(std::rethrow_exception(t.get<0>()), herd::timeout_error);
+}
+
+BOOST_AUTO_TEST_CASE(maps_keep_their_keys_in_the_async_forms)
+{
+  clock_fixture f;
+  herd::promise<int> late;
+  std::map<std::string, herd::future<int>> m{{"a", herd::make_ready_future(1)}, {"b", late.get_future()}};
+  recorder<std::exception_ptr, std::map<std::string, int>> r(f.ctx);
+  herd::async_gather(m, r.handler());
+  f.poll();
+  BOOST_TEST(r.calls() == 0);
+  late.set_value(2);
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(r.get<1>().at("a") == 1);
+  BOOST_TEST(r.get<1>().at("b") == 2);
+
+  recorder<std::exception_ptr, std::map<std::string, herd::outcome<int>>> s(f.ctx);
+  herd::async_gather_settled(m, s.handler());
+  f.poll();
+  BOOST_REQUIRE(s.calls() == 1);
+  BOOST_TEST(s.get<1>().at("b").value() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(race_cancels_and_awaits_the_operations_it_started)
+{
+  clock_fixture f;
+  herd::promise<int> p;
+  auto fp = p.get_future();
+  herd::timer t(f.ex);
+  t.expires_after(5s);
+  bool timer_finished_first = false;
+  bool timer_aborted = false;
+  auto timer_op = t.async_wait(net::deferred)(net::deferred(
+      [&](boost::system::error_code ec)
+      {
+        timer_aborted = ec == net::error::operation_aborted;
+        return net::deferred.values(ec);
+      }));
+  std::variant<int, std::monostate> won;
+  int calls = 0;
+  herd::race(fp, std::move(timer_op),
+             net::bind_executor(f.ctx,
+                                [&](std::exception_ptr e, std::variant<int, std::monostate> v)
+                                {
+                                  ++calls;
+                                  BOOST_TEST(!e);
+                                  timer_finished_first = timer_aborted; // awaited before the race completes
+                                  won = v;
+                                }));
+  f.poll();
+  p.set_value(9);
+  f.poll();
+  BOOST_REQUIRE(calls == 1);
+  BOOST_TEST(won.index() == 0u);
+  BOOST_TEST(std::get<0>(won) == 9);
+  BOOST_TEST(timer_finished_first);
+
+  // The operation wins: the future gets a cancellation request.
+  herd::promise<int> q;
+  auto fq = q.get_future();
+  t.expires_after(1s);
+  recorder<std::exception_ptr, std::variant<int, std::monostate>> r(f.ctx);
+  herd::race(fq, t.async_wait(net::deferred), r.handler());
+  f.advance(1s);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(r.get<1>().index() == 1u);
+  BOOST_TEST((fq.state() == task_state::cancelled));
+}
+
+BOOST_AUTO_TEST_CASE(first_success_over_operations_aggregates_failures_in_input_order)
+{
+  clock_fixture f;
+  std::vector<decltype(succeeding_op(0))> ops;
+  ops.push_back(failing_op(net::error::timed_out));
+  ops.push_back(succeeding_op(5));
+  recorder<std::exception_ptr, int> r(f.ctx);
+  herd::first_success(std::move(ops), r.handler());
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(!r.get<0>());
+  BOOST_TEST(r.get<1>() == 5);
+
+  // Variadic, every input failing: aggregate_error, in input order.
+  herd::promise<int> p;
+  auto fp = p.get_future();
+  recorder<std::exception_ptr, int> s(f.ctx);
+  herd::first_success(failing_op(net::error::timed_out), fp, failing_op(net::error::connection_refused), s.handler());
+  f.poll();
+  BOOST_TEST(s.calls() == 0);
+  p.set_exception(std::make_exception_ptr(test_error(4)));
+  f.poll();
+  BOOST_REQUIRE(s.calls() == 1);
+  try
+  {
+    std::rethrow_exception(s.get<0>());
+  }
+  catch (const herd::aggregate_error& e)
+  {
+    BOOST_REQUIRE(e.errors().size() == 3u);
+    BOOST_TEST(has_code(e.errors()[0], net::error::timed_out));
+    BOOST_CHECK_THROW(std::rethrow_exception(e.errors()[1]), test_error);
+    BOOST_TEST(has_code(e.errors()[2], net::error::connection_refused));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(zip_takes_operations_too)
+{
+  clock_fixture f;
+  herd::timer t(f.ex);
+  t.expires_after(1s);
+  recorder<std::exception_ptr, std::tuple<int, std::monostate>> r(f.ctx);
+  herd::zip(herd::make_ready_future(4), t.async_wait(net::deferred), r.handler());
+  f.advance(1s);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(std::get<0>(r.get<1>()) == 4);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// herd::async_wait: the asynchronous wait(), on the manual clock.
+BOOST_AUTO_TEST_SUITE(async_wait)
+
+using herd::test::clock_fixture;
+using herd::test::recorder;
+using result = herd::wait_result<std::vector<herd::future<int>>>;
+
+BOOST_AUTO_TEST_CASE(first_completed_returns_what_is_done_and_cancels_nothing)
+{
+  clock_fixture f;
+  promises p(3);
+  recorder<std::exception_ptr, result> r(f.ctx);
+  herd::async_wait(p.fs, {.when = herd::return_when::first_completed}, r.handler());
+  f.poll();
+  BOOST_TEST(r.calls() == 0);
+  p.ps[2].set_value(2);
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(!r.get<0>());
+  BOOST_REQUIRE(r.get<1>().done.size() == 1u);
+  BOOST_TEST(r.get<1>().done[0].get() == 2);
+  BOOST_TEST(r.get<1>().not_done.size() == 2u);
+  BOOST_TEST((p.fs[0].state() == task_state::pending)); // wait never cancels
+}
+
+BOOST_AUTO_TEST_CASE(all_completed_and_first_exception)
+{
+  clock_fixture f;
+  promises p(3);
+  recorder<std::exception_ptr, result> all(f.ctx);
+  herd::async_wait(p.fs, all.handler());
+  recorder<std::exception_ptr, result> exc(f.ctx);
+  herd::async_wait(p.fs, {.when = herd::return_when::first_exception}, exc.handler());
+  p.fs[0].cancel(); // a cancellation is not an exception
+  p.ps[1].set_value(1);
+  f.poll();
+  BOOST_TEST(all.calls() == 0);
+  BOOST_TEST(exc.calls() == 0);
+  p.ps[2].set_exception(std::make_exception_ptr(test_error(1)));
+  f.poll();
+  BOOST_REQUIRE(exc.calls() == 1);
+  BOOST_REQUIRE(all.calls() == 1);
+  BOOST_TEST(exc.get<1>().done.size() == 3u);
+  BOOST_TEST(all.get<1>().not_done.empty());
+
+  // first_exception with no failure: when every input is done.
+  promises q(2);
+  recorder<std::exception_ptr, result> none(f.ctx);
+  herd::async_wait(q.fs, {.when = herd::return_when::first_exception}, none.handler());
+  q.ps[0].set_value(0);
+  f.poll();
+  BOOST_TEST(none.calls() == 0);
+  q.ps[1].set_value(1);
+  f.poll();
+  BOOST_TEST(none.calls() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(timeout_empty_input_maps_and_variadic_positions)
+{
+  clock_fixture f;
+  promises p(2);
+  recorder<std::exception_ptr, result> r(f.ctx);
+  herd::async_wait(p.fs, {.timeout = 2s}, r.handler());
+  f.advance(1s);
+  BOOST_TEST(r.calls() == 0);
+  f.advance(1s);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_CHECK_THROW(std::rethrow_exception(r.get<0>()), herd::timeout_error);
+  BOOST_TEST((p.fs[0].state() == task_state::pending)); // nothing cancelled
+
+  std::vector<herd::future<int>> none;
+  recorder<std::exception_ptr, result> e(f.ctx);
+  herd::async_wait(none, e.handler());
+  f.poll();
+  BOOST_TEST(e.calls() == 1);
+
+  std::map<std::string, herd::future<int>> m{{"x", herd::make_ready_future(1)}, {"y", p.fs[1]}};
+  recorder<std::exception_ptr, herd::wait_result<std::map<std::string, herd::future<int>>>> mr(f.ctx);
+  herd::async_wait(m, {.when = herd::return_when::first_completed}, mr.handler());
+  f.poll();
+  BOOST_REQUIRE(mr.calls() == 1);
+  BOOST_TEST(mr.get<1>().done.count("x") == 1u);
+  BOOST_TEST(mr.get<1>().not_done.count("y") == 1u);
+
+  herd::promise<std::string> s;
+  recorder<std::exception_ptr, herd::wait_result<std::vector<std::size_t>>> v(f.ctx);
+  herd::async_wait(s.get_future(), herd::make_ready_future(), herd::wait_options{.when = herd::return_when::first_completed},
+                   v.handler());
+  f.poll();
+  BOOST_REQUIRE(v.calls() == 1);
+  BOOST_TEST(v.get<1>().done == std::vector<std::size_t>{1});
+  BOOST_TEST(v.get<1>().not_done == std::vector<std::size_t>{0});
+}
+
+BOOST_AUTO_TEST_CASE(progress_reports_every_completion_in_the_async_forms)
+{
+  clock_fixture f;
+  promises p(3);
+  std::vector<std::pair<std::size_t, std::size_t>> calls;
+  herd::gather_options o;
+  o.progress = [&](std::size_t done, std::size_t total, std::chrono::duration<double>) { calls.emplace_back(done, total); };
+  recorder<std::exception_ptr, std::vector<int>> r(f.ctx);
+  herd::async_gather(p.fs, o, r.handler());
+  for (int i = 0; i < 3; ++i)
+  {
+    p.ps[i].set_value(i);
+    f.poll();
+  }
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_REQUIRE(!calls.empty());
+  BOOST_TEST(calls.back().first == 3u); // the final call: done == total
+  BOOST_TEST(calls.back().second == 3u);
+  for (std::size_t i = 1; i < calls.size(); ++i)
+    BOOST_TEST(calls[i].first >= calls[i - 1].first);
+
+  promises q(2);
+  std::size_t last = 0;
+  herd::wait_options w;
+  w.progress = [&](std::size_t done, std::size_t, std::chrono::duration<double>) { last = done; };
+  recorder<std::exception_ptr, result> wr(f.ctx);
+  herd::async_wait(q.fs, w, wr.handler());
+  q.ps[0].set_value(0);
+  q.ps[1].set_value(1);
+  f.poll();
+  BOOST_REQUIRE(wr.calls() == 1);
+  BOOST_TEST(last == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,7 +1,8 @@
 // Scenario "gather": K ready futures gathered again and again until 1,000,000
 // children have been gathered, for K = 2, 16, 256, 4096 (ns per child).
-// herd: the blocking herd::gather. Baseline: a raw ranged parallel_group over
-// the same futures' async_wait(deferred), each bound to an io_context.
+// herd: the blocking herd::gather, and herd::async_gather completing on an
+// io_context. Baseline: a raw ranged parallel_group over the same futures'
+// async_wait(deferred), each bound to an io_context, run the same way.
 #include "../bench.hpp"
 
 #include <herd/herd.hpp>
@@ -62,11 +63,30 @@ std::vector<result> run_gather(const options& o)
       if (sink != expected)
         throw std::runtime_error("gather: wrong result from parallel_group");
     };
-    const auto ns = interleaved_median_ns(o.repeat, {herd_gather, raw_group});
+    auto herd_async = [&]
+    {
+      net::io_context ctx;
+      long sink = 0;
+      for (std::size_t r = 0; r < rounds; ++r)
+      {
+        herd::async_gather(fs, net::bind_executor(ctx, [&](std::exception_ptr e, std::vector<int> values)
+                                                  {
+                                                    if (e)
+                                                      std::rethrow_exception(e);
+                                                    sink += values.back();
+                                                  }));
+        ctx.run();
+        ctx.restart();
+      }
+      if (sink != expected)
+        throw std::runtime_error("gather: wrong result from herd::async_gather");
+    };
+    const auto ns = interleaved_median_ns(o.repeat, {herd_gather, raw_group, herd_async});
     const double per = static_cast<double>(rounds * k);
     const std::string param = "K=" + std::to_string(k);
     out.push_back({"herd gather", param, ns[0] / per});
     out.push_back({"raw ranged parallel_group", param, ns[1] / per});
+    out.push_back({"herd async_gather (io_context)", param, ns[2] / per});
   }
   return out;
 }
