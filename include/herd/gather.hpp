@@ -620,24 +620,28 @@ auto async_gather_settled(First&& first, Rest&&... rest)
 
 namespace detail {
 
-template <bool Settled, class R>
-auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gather_options& o, const char* call)
+// The stream of async_gather_iter over keys and futures. `launch(ex)` runs
+// first inside the producer and returns what stops the Asio operations it
+// started (for a range of operations; nothing for futures).
+template <bool Settled, class Key, class Fut, class Launch>
+auto gather_stream(const net::any_io_executor& ex, std::vector<Key> keys, std::vector<Fut> futures,
+                   const gather_options& o, const char* call, Launch launch)
 {
-  using key = range_key_t<R>;
-  using fut = range_future_t<R>;
+  using key = Key;
+  using fut = Fut;
   using value_t = gathered_t<typename fut::value_type>;
   using item = std::pair<key, std::conditional_t<Settled, outcome<value_t>, value_t>>;
   if (!ex)
     throw std::invalid_argument(std::string(call) + ": ex must not be empty");
-  auto [keys, futures] = keyed_futures(fs);
   const std::size_t capacity = futures.size() + 1; // every item fits: the waits never block
   return streams::generate<item>(
       ex,
-      [keys = std::move(keys), futures = std::move(futures), o, call](stream_sink<item>& out) mutable
-      -> net::awaitable<void>
+      [keys = std::move(keys), futures = std::move(futures), o, call, launch = std::move(launch)](
+          stream_sink<item>& out) mutable -> net::awaitable<void>
       {
         const std::size_t n = futures.size();
         auto ex = co_await net::this_coro::executor;
+        auto stop_operations = launch(ex);
         // Indices of finished inputs, in the order their completions reach
         // this strand (inputs already finished: in input order); n means the timeout.
         using index_channel = net::experimental::concurrent_channel<void(boost::system::error_code, std::size_t)>;
@@ -677,6 +681,8 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
           if (timer)
             timer->cancel();
           apply_failure_policy(futures, o.on_failure);
+          if (o.on_failure == failure_policy::cancel_pending)
+            stop_operations();
           progress.finish(consumed);
           throw;
         }
@@ -685,6 +691,53 @@ auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gathe
           timer->cancel();
       },
       capacity);
+}
+
+template <bool Settled, class R>
+auto make_gather_stream(const net::any_io_executor& ex, const R& fs, const gather_options& o, const char* call)
+{
+  auto [keys, futures] = keyed_futures(fs);
+  return gather_stream<Settled>(ex, std::move(keys), std::move(futures), o, call,
+                                [](const net::any_io_executor&) { return [] {}; });
+}
+
+// A range of Asio operations: each is started by the stream's producer and
+// settles a promise; stopping the stream early (or a failure, or the
+// timeout) cancels those still running under failure_policy::cancel_pending.
+template <bool Settled, class R>
+auto make_operation_stream(const net::any_io_executor& ex, R&& ops, const gather_options& o, const char* call)
+{
+  using op = std::remove_cvref_t<decltype(*std::begin(ops))>;
+  using value = typename group_input<op>::value_type;
+  std::vector<op> moved;
+  for (auto&& x : ops)
+    moved.push_back(std::move(x));
+  std::vector<std::size_t> keys;
+  std::vector<future<value>> futures;
+  std::vector<std::shared_ptr<promise<value>>> promises;
+  for (std::size_t k = 0; k < moved.size(); ++k)
+  {
+    keys.push_back(k);
+    promises.push_back(std::make_shared<promise<value>>());
+    futures.push_back(promises.back()->get_future());
+  }
+  auto launch = [moved = std::move(moved), promises = std::move(promises)](const net::any_io_executor& ex) mutable
+  {
+    auto signals = std::make_shared<std::vector<net::cancellation_signal>>(moved.size());
+    for (std::size_t k = 0; k < moved.size(); ++k)
+      std::move(moved[k])(net::bind_cancellation_slot(
+          (*signals)[k].slot(),
+          net::bind_executor(ex,
+                             // The handler keeps the signals alive: its slot is cleared when it runs.
+                             [p = promises[k], signals](auto&&... a)
+                             { settle_promise(*p, std::forward<decltype(a)>(a)...); })));
+    return [signals]
+    {
+      for (auto& s : *signals)
+        s.emit(net::cancellation_type::terminal);
+    };
+  };
+  return gather_stream<Settled>(ex, std::move(keys), std::move(futures), o, call, std::move(launch));
 }
 
 } // namespace detail
@@ -718,6 +771,26 @@ stream<std::pair<detail::range_key_t<R>, outcome<detail::gathered_t<detail::rang
 async_gather_iter_settled(const net::any_io_executor& ex, const R& fs, const gather_options& options = {})
 {
   return detail::make_gather_stream<true>(ex, fs, options, "herd::async_gather_iter_settled");
+}
+
+/// async_gather_iter over a range of Asio deferred operations of one type.
+/**
+ * The operations are moved from @c ops and started by the stream's producer
+ * (on @c ex); items are `std::pair<std::size_t, V>` (V as in async_gather).
+ * A failure, the timeout or stopping the stream early cancels the
+ * operations still running under `failure_policy::cancel_pending`.
+ */
+template <detail::operation_range R>
+auto async_gather_iter(const net::any_io_executor& ex, R&& ops, const gather_options& options = {})
+{
+  return detail::make_operation_stream<false>(ex, std::forward<R>(ops), options, "herd::async_gather_iter");
+}
+
+/// async_gather_iter_settled over a range of Asio deferred operations.
+template <detail::operation_range R>
+auto async_gather_iter_settled(const net::any_io_executor& ex, R&& ops, const gather_options& options = {})
+{
+  return detail::make_operation_stream<true>(ex, std::forward<R>(ops), options, "herd::async_gather_iter_settled");
 }
 
 namespace detail {

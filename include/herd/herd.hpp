@@ -35,5 +35,6 @@
 #include <herd/task_group.hpp>
 #include <herd/timeout.hpp>
 #include <herd/wait.hpp>
+#include <herd/worker.hpp>
 
 #endif // HERD_HERD_HPP

@@ -574,6 +574,69 @@ BOOST_AUTO_TEST_CASE(zip_takes_operations_too)
   BOOST_TEST(std::get<0>(r.get<1>()) == 4);
 }
 
+// Records whether a timer operation ended aborted (one type for a vector).
+struct abort_observer
+{
+  int* aborted;
+  auto operator()(boost::system::error_code ec) const
+  {
+    *aborted += ec == net::error::operation_aborted;
+    return net::deferred.values(ec);
+  }
+};
+
+BOOST_AUTO_TEST_CASE(async_gather_iter_streams_operations_and_stopping_cancels_the_rest)
+{
+  clock_fixture f;
+  int aborted = 0;
+  std::vector<std::unique_ptr<herd::timer>> timers;
+  using op = decltype(timers.emplace_back(new herd::timer(f.ex))->async_wait(net::deferred)(
+      net::deferred(abort_observer{&aborted})));
+  auto make = [&](std::vector<int> seconds)
+  {
+    std::vector<op> ops;
+    for (int d : seconds)
+    {
+      timers.emplace_back(new herd::timer(f.ex));
+      timers.back()->expires_after(std::chrono::seconds(d));
+      ops.push_back(timers.back()->async_wait(net::deferred)(net::deferred(abort_observer{&aborted})));
+    }
+    return ops;
+  };
+  {
+    auto s = herd::async_gather_iter(f.ex, make({3, 1, 2}));
+    std::vector<std::size_t> order;
+    bool finished = false;
+    net::co_spawn(
+        f.ctx,
+        [&]() -> net::awaitable<void>
+        {
+          while (auto r = co_await s.next())
+            order.push_back(r->first);
+          finished = true;
+        },
+        net::detached);
+    f.advance(2s);
+    BOOST_TEST(!finished);
+    f.advance(1s);
+    BOOST_TEST(finished);
+    BOOST_TEST(order == (std::vector<std::size_t>{1, 2, 0}));
+    BOOST_TEST(aborted == 0);
+  }
+  {
+    auto s = herd::async_gather_iter(f.ex, make({1, 5, 6}));
+    std::optional<std::pair<std::size_t, std::monostate>> first;
+    net::co_spawn(
+        f.ctx, [&]() -> net::awaitable<void> { first = co_await s.next(); }, net::detached);
+    f.advance(1s);
+    BOOST_REQUIRE(first.has_value());
+    BOOST_TEST(first->first == 0u);
+    s.stop(); // leaving early: cancel_pending cancels the running operations
+    f.poll();
+    BOOST_TEST(aborted == 2);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 // herd::async_wait: the asynchronous wait(), on the manual clock.

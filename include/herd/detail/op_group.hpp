@@ -208,6 +208,27 @@ struct store_completion
   }
 };
 
+// Settles a promise with an Asio operation's completion.
+template <class V, class A0, class... A>
+void settle_promise(promise<V>& p, A0&& a0, A&&... a)
+{
+  if constexpr (is_error_arg_v<A0>)
+  {
+    if (auto e = error_of(a0))
+      p.set_exception(std::move(e));
+    else
+      p.set_value(packed_value<A...>::make(std::forward<A>(a)...));
+  }
+  else
+    p.set_value(packed_value<A0, A...>::make(std::forward<A0>(a0), std::forward<A>(a)...));
+}
+
+template <class V>
+void settle_promise(promise<V>& p)
+{
+  p.set_value(V());
+}
+
 // The step after a future's async_wait: reports to the group (the value
 // stays in the future).
 template <class T, class Group>
