@@ -14,6 +14,7 @@
 #include <herd/config.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
+#include <herd/detail/worker_process.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -42,16 +43,12 @@
 namespace herd {
 
 /// Where a worker's object lives and its calls run (concurry's modes).
-/**
- * The fourth mode DESIGN.md names, `process` (a forked child for crash
- * isolation), is not built yet: it is tracked by the workers issue and is
- * deliberately absent from this enum rather than present and refused.
- */
 enum class worker_mode
 {
   sync,   ///< In the calling thread, inside call(); the future is ready when call() returns.
   strand, ///< On a strand of the given executor (the default): one call at a time, no thread of its own.
-  thread  ///< On a dedicated thread the worker owns.
+  thread, ///< On a dedicated thread the worker owns.
+  process ///< In a forked child process (crash isolation); registered methods only, see HERD_WORKER_METHODS.
 };
 
 /// How a worker_pool picks the worker for a call.
@@ -91,6 +88,7 @@ public:
     std::function<void(T*)> run;
     std::function<net::awaitable<void>(T&)> run_co;
     std::function<void()> cancel;
+    std::function<void()> run_remote; // process mode: the call, sent to the child
   };
 
   worker_core(worker_mode mode, net::any_io_executor ex) : mode_(mode), exec_(std::move(ex)) {}
@@ -229,7 +227,9 @@ private:
         j.emplace(std::move(self->queue_.front()));
         self->queue_.pop_front();
       }
-      if (!self->object_)
+      if (j->run_remote)
+        j->run_remote();
+      else if (!self->object_)
         j->run(nullptr);
       else if (j->run_co)
         co_await j->run_co(*self->object_);
@@ -298,6 +298,20 @@ struct worker_thread
  * the last queued call, so it blocks for them (called from a call of the
  * same worker, it detaches the thread instead).
  *
+ * worker_mode::process keeps the object in a forked child process. Its
+ * type must register the callable methods with HERD_WORKER_METHODS, and
+ * calls are written `w.call<&T::method>(args...)` (for a registered type
+ * in every mode), so that calling an unregistered method is a compile-time
+ * error: a member pointer passed as a run-time argument could only be
+ * checked at run time. Arguments are converted to the method's parameter
+ * types and, like the result, serialized with Boost.Serialization (each
+ * must be default-constructible); coroutine methods are not allowed there.
+ * A method's exception arrives as herd::worker_remote_error (its message);
+ * the child's death during a call as herd::worker_crash_error naming the
+ * signal; the next call forks a new child that constructs a new T from
+ * copies of the constructor arguments. Calls run on a thread the worker
+ * owns, one round trip at a time; stop() ends and reaps the child.
+ *
  * Thread safety: call(), load() and stop() may be called from any thread.
  * A worker is movable, not copyable.
  */
@@ -313,6 +327,7 @@ public:
       stop(false);
       core_ = std::move(other.core_);
       thread_ = std::move(other.thread_);
+      child_ = std::move(other.child_);
     }
     return *this;
   }
@@ -328,6 +343,74 @@ public:
   auto call(M T::*m, A&&... args)
   {
     static_assert(std::is_member_function_pointer_v<M T::*>, "herd::worker::call: m must be a method of T");
+    static_assert(!detail::registered_worker<T>,
+                  "herd::worker::call: T registers its methods with HERD_WORKER_METHODS: call them as "
+                  "w.call<&T::method>(args...), which checks the registration at compile time");
+    return call_here(m, std::forward<A>(args)...);
+  }
+
+  /// Queues a call of method M: `w.call<&T::fetch>(42)`.
+  /**
+   * The form for types registered with HERD_WORKER_METHODS (required for
+   * worker_mode::process): a method not in the list is a compile-time
+   * error. In a process-mode worker the arguments are converted to the
+   * method's parameter types, serialized (Boost.Serialization), run in the
+   * child, and the result is serialized back; a method's exception arrives
+   * as herd::worker_remote_error with its message, and the child's death
+   * (a signal, or an exit) as herd::worker_crash_error naming the signal,
+   * after which the next call starts a new child (a new T).
+   */
+  template <auto M, class... A>
+  auto call(A&&... args)
+  {
+    if constexpr (detail::registered_worker<T>)
+    {
+      static_assert(detail::method_index<T, M>() >= 0,
+                    "herd::worker::call: the method is not registered with HERD_WORKER_METHODS(T, ...)");
+      if (core_ && core_->mode() == worker_mode::process)
+        return call_remote<M>(std::forward<A>(args)...);
+    }
+    return call_here(M, std::forward<A>(args)...);
+  }
+
+private:
+  template <auto M, class... A>
+  auto call_remote(A&&... args)
+  {
+    using traits = detail::method_traits<decltype(M)>;
+    using R = std::decay_t<typename traits::result>;
+    static_assert(!detail::awaitable_result<R>::value,
+                  "herd::worker: a process-mode method cannot return an awaitable");
+    auto p = std::make_shared<promise<R>>();
+    future<R> f = p->get_future();
+    typename traits::args converted(std::forward<A>(args)...);
+    std::string bytes = detail::save_tuple(converted);
+    typename detail::worker_core<T>::job j;
+    j.cancel = [f]() mutable { f.cancel(); };
+    j.run_remote = [p, child = child_, bytes = std::move(bytes)]
+    {
+      if (p->cancelled())
+        return;
+      try
+      {
+        std::string reply = child->request(static_cast<std::uint32_t>(detail::method_index<T, M>()), bytes);
+        if constexpr (std::is_void_v<R>)
+          p->set_value();
+        else
+          p->set_value(std::get<0>(detail::load_tuple<std::tuple<R>>(reply)));
+      }
+      catch (...)
+      {
+        p->set_exception(std::current_exception());
+      }
+    };
+    core_->enqueue(std::move(j), "herd::worker::call");
+    return f;
+  }
+
+  template <class M, class... A>
+  auto call_here(M T::*m, A&&... args)
+  {
     using raw = std::invoke_result_t<M T::*, T&, std::decay_t<A>&...>;
     using traits = detail::awaitable_result<raw>;
     using R = typename traits::type;
@@ -400,6 +483,7 @@ public:
     return f;
   }
 
+public:
   /// Calls queued or running on this worker.
   std::size_t load() const { return core_ ? core_->load() : 0; }
 
@@ -411,7 +495,8 @@ public:
   {
     if (core_)
       core_->stop(cancel_pending);
-    thread_.reset(); // thread mode: joins after the last call
+    thread_.reset(); // thread and process modes: joins after the last call
+    child_.reset();  // process mode: the child quits
   }
 
 private:
@@ -456,7 +541,8 @@ private:
   }
 
   std::shared_ptr<detail::worker_core<T>> core_;
-  std::unique_ptr<detail::worker_thread> thread_; // thread mode
+  std::unique_ptr<detail::worker_thread> thread_;      // thread and process modes
+  std::shared_ptr<detail::process_child<T>> child_;    // process mode
 };
 
 /// Creates a worker owning a T constructed from @c args in its context.
@@ -484,6 +570,11 @@ worker<T> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... a
   {
   case worker_mode::sync: where = ex; break;
   case worker_mode::strand: where = net::make_strand(ex); break;
+  case worker_mode::process:
+    if constexpr (!detail::registered_worker<T>)
+      throw std::invalid_argument("herd::make_worker: mode process needs T's methods registered with "
+                                  "HERD_WORKER_METHODS(T, &T::method, ...)");
+    [[fallthrough]];
   case worker_mode::thread:
     thread = std::make_unique<detail::worker_thread>();
     where = thread->ctx->get_executor();
@@ -491,15 +582,24 @@ worker<T> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... a
   default: throw std::invalid_argument("herd::make_worker: mode is not a herd::worker_mode");
   }
   auto core = std::make_shared<detail::worker_core<T>>(mode, where);
+  std::shared_ptr<detail::process_child<T>> child;
   if (mode == worker_mode::sync)
     core->construct_now(std::forward<A>(args)...);
   else
   {
     auto ctor_args = std::make_shared<std::tuple<std::decay_t<A>...>>(std::forward<A>(args)...);
-    core->construct_later([ctor_args](std::optional<T>& obj)
-                          { std::apply([&](auto&... a) { obj.emplace(std::move(a)...); }, *ctor_args); });
+    // Copies of the arguments: a process-mode child constructs a new T from
+    // them each time it (re)starts.
+    if (mode == worker_mode::process)
+      child = std::make_shared<detail::process_child<T>>([ctor_args](std::optional<T>& obj)
+                                                         { std::apply([&](const auto&... a) { obj.emplace(a...); }, *ctor_args); });
+    else
+      core->construct_later([ctor_args](std::optional<T>& obj)
+                            { std::apply([&](auto&... a) { obj.emplace(std::move(a)...); }, *ctor_args); });
   }
-  return worker<T>(std::move(core), std::move(thread));
+  worker<T> w(std::move(core), std::move(thread));
+  w.child_ = std::move(child);
+  return w;
 }
 
 /// Several workers of one type behind one call(): concurry's worker pool.
@@ -537,6 +637,25 @@ public:
   auto call(M T::*m, A&&... args)
   {
     return workers_[pick()].call(m, std::forward<A>(args)...);
+  }
+
+  /// call<&T::method>(args...) on the worker the policy picks (registered types).
+  template <auto M, class... A>
+  auto call(A&&... args)
+  {
+    return workers_[pick()].template call<M>(std::forward<A>(args)...);
+  }
+
+  /// broadcast for registered types: `pool.broadcast<&T::method>(args...)`.
+  template <auto M, class... A>
+  auto broadcast(const A&... args)
+  {
+    using future_t = decltype(workers_[0].template call<M>(args...));
+    std::vector<future_t> out;
+    out.reserve(workers_.size());
+    for (auto& w : workers_)
+      out.push_back(w.template call<M>(args...));
+    return out;
   }
 
   /// Calls a method on every worker: a future per worker, in worker order.

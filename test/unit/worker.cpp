@@ -8,6 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 #include <latch>
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -70,7 +73,31 @@ struct throwing_ctor
   int get() { return 1; }
 };
 
+// A type for process-mode workers: its methods are registered below.
+struct remote_calc
+{
+  explicit remote_calc(int start) : base(start) {}
+  int add(int x) { return base += x; }
+  long square(long x) const { return x * x; }
+  std::string greet(const std::string& who) const { return "hi " + who; }
+  std::vector<int> range(int n) const
+  {
+    std::vector<int> v;
+    for (int i = 0; i < n; ++i)
+      v.push_back(i);
+    return v;
+  }
+  int pid() const { return static_cast<int>(::getpid()); }
+  void hang() { ::pause(); }
+  void abort_now() { std::abort(); }
+  void fail(const std::string& why) { throw std::invalid_argument(why); }
+  int base;
+};
+
 } // namespace
+
+HERD_WORKER_METHODS(remote_calc, &remote_calc::add, &remote_calc::square, &remote_calc::greet, &remote_calc::range,
+                    &remote_calc::pid, &remote_calc::hang, &remote_calc::abort_now, &remote_calc::fail);
 
 BOOST_AUTO_TEST_SUITE(worker)
 
@@ -336,6 +363,82 @@ BOOST_AUTO_TEST_CASE(worker_futures_work_with_every_wait_strategy)
   BOOST_TEST(raced.get<1>() == 6);
   BOOST_TEST((pair[1].state() == task_state::cancelled));
   f.advance(2s);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(worker_process)
+
+BOOST_AUTO_TEST_CASE(results_errors_and_a_new_child_after_a_crash, *boost::unit_test::timeout(120))
+{
+  net::io_context unused;
+  auto w = herd::make_worker<remote_calc>(unused.get_executor(), worker_mode::process, 10);
+  BOOST_TEST(w.call<&remote_calc::add>(5).get() == 15);
+  BOOST_TEST(w.call<&remote_calc::add>(1).get() == 16); // state lives in the child
+  BOOST_TEST(w.call<&remote_calc::greet>("bob").get() == "hi bob");
+  BOOST_TEST(w.call<&remote_calc::range>(3).get() == (std::vector<int>{0, 1, 2}));
+  const int child = w.call<&remote_calc::pid>().get();
+  BOOST_TEST(child != static_cast<int>(::getpid()));
+  BOOST_CHECK_EXCEPTION(w.call<&remote_calc::fail>("bad input").get(), herd::worker_remote_error,
+                        [](const herd::worker_remote_error& e) { return std::string(e.what()) == "bad input"; });
+  BOOST_CHECK_EXCEPTION(w.call<&remote_calc::abort_now>().get(), herd::worker_crash_error,
+                        [](const herd::worker_crash_error& e)
+                        {
+                          return e.signal() == SIGABRT && std::string(e.what()).find("SIGABRT") != std::string::npos;
+                        });
+  // The next call runs in a new child with a new object.
+  BOOST_TEST(w.call<&remote_calc::add>(1).get() == 11);
+  BOOST_TEST(w.call<&remote_calc::pid>().get() != child);
+  w.stop();
+  BOOST_CHECK_THROW(w.call<&remote_calc::add>(1), herd::shutdown_error);
+}
+
+BOOST_AUTO_TEST_CASE(a_child_killed_by_a_signal_mid_call_fails_that_call, *boost::unit_test::timeout(120))
+{
+  net::io_context unused;
+  auto w = herd::make_worker<remote_calc>(unused.get_executor(), worker_mode::process, 0);
+  const int child = w.call<&remote_calc::pid>().get();
+  auto hung = w.call<&remote_calc::hang>(); // the child blocks in pause()
+  auto queued = w.call<&remote_calc::add>(2);
+  ::kill(child, SIGKILL);
+  BOOST_CHECK_EXCEPTION(hung.get(), herd::worker_crash_error,
+                        [](const herd::worker_crash_error& e)
+                        { return e.signal() == SIGKILL && std::string(e.what()).find("SIGKILL") != std::string::npos; });
+  BOOST_TEST(queued.get() == 2); // the queued call ran in the restarted child
+  const int next = w.call<&remote_calc::pid>().get();
+  BOOST_TEST(next != child);
+  w.stop();
+  BOOST_TEST(::kill(next, 0) == -1); // stop() ended and reaped the child
+}
+
+BOOST_AUTO_TEST_CASE(ten_thousand_calls_through_a_process_pool, *boost::unit_test::timeout(300))
+{
+  net::io_context unused;
+  herd::worker_pool<remote_calc> pool(unused.get_executor(), 2, worker_mode::process,
+                                      herd::load_balancing::round_robin, 0);
+  std::vector<herd::future<long>> fs;
+  for (long i = 0; i < 10000; ++i)
+    fs.push_back(pool.call<&remote_calc::square>(i));
+  auto values = herd::gather(fs, {.timeout = 240s});
+  for (long i = 0; i < 10000; ++i)
+    BOOST_TEST_REQUIRE(values[i] == i * i);
+  auto pids = pool.broadcast<&remote_calc::pid>();
+  BOOST_TEST(pids[0].get() != pids[1].get()); // a child each
+  pool.stop();
+}
+
+BOOST_AUTO_TEST_CASE(process_mode_needs_a_registered_type)
+{
+  net::io_context unused;
+  try
+  {
+    herd::make_worker<account>(unused.get_executor(), worker_mode::process);
+    BOOST_FAIL("accepted an unregistered type");
+  }
+  catch (const std::invalid_argument& e)
+  {
+    BOOST_TEST(herd::test::message_names(e, "HERD_WORKER_METHODS"));
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -22,5 +22,6 @@
 #include <herd/impl/progress.ipp>
 #include <herd/impl/shared_state.ipp>
 #include <herd/impl/wait.ipp>
+#include <herd/impl/worker_process.ipp>
 
 #endif // HERD_IMPL_SRC_HPP

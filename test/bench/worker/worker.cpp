@@ -26,6 +26,14 @@ struct counter
   long add() { return ++n; }
 };
 
+} // namespace
+} // namespace herd::bench
+
+HERD_WORKER_METHODS(herd::bench::counter, &herd::bench::counter::add);
+
+namespace herd::bench {
+namespace {
+
 std::vector<result> run_worker(const options& o)
 {
   namespace net = boost::asio;
@@ -37,7 +45,7 @@ std::vector<result> run_worker(const options& o)
     auto w = herd::make_worker<counter>(pool.get_executor(), herd::worker_mode::strand);
     herd::future<long> last;
     for (std::size_t i = 0; i < calls; ++i)
-      last = w.call(&counter::add);
+      last = w.call<&counter::add>();
     if (last.get() != static_cast<long>(calls))
       throw std::runtime_error("worker: wrong count from the strand worker");
   };
@@ -46,7 +54,7 @@ std::vector<result> run_worker(const options& o)
     herd::worker_pool<counter> p(pool.get_executor(), o.threads, herd::worker_mode::strand);
     std::vector<herd::future<long>> last(o.threads);
     for (std::size_t i = 0; i < calls; ++i)
-      last[i % o.threads] = p.call(&counter::add);
+      last[i % o.threads] = p.call<&counter::add>();
     long total = 0;
     for (auto& f : last)
       total += f.get();
@@ -69,12 +77,26 @@ std::vector<result> run_worker(const options& o)
     if (done.get_future().get() != static_cast<long>(calls))
       throw std::runtime_error("worker: wrong count from the raw strand");
   };
-  const auto ns = interleaved_median_ns(o.repeat, {one_worker, worker_pool, raw_strand});
+  // A process-mode worker: each call is a round trip to a child process
+  // (serialize, send, run, reply), so it gets a smaller count.
+  const std::size_t remote_calls = std::max<std::size_t>(100, calls / 50);
+  auto process_worker = [&]
+  {
+    auto w = herd::make_worker<counter>(pool.get_executor(), herd::worker_mode::process);
+    herd::future<long> last;
+    for (std::size_t i = 0; i < remote_calls; ++i)
+      last = w.call<&counter::add>();
+    if (last.get() != static_cast<long>(remote_calls))
+      throw std::runtime_error("worker: wrong count from the process worker");
+  };
+  const auto ns = interleaved_median_ns(o.repeat, {one_worker, worker_pool, raw_strand, process_worker});
   const double per = static_cast<double>(calls);
   const std::string param = std::to_string(calls) + " calls";
   return {{"herd strand worker (future per call)", param, ns[0] / per},
           {"herd worker_pool of threads workers", param, ns[1] / per},
-          {"raw post to a strand (no result)", param, ns[2] / per}};
+          {"raw post to a strand (no result)", param, ns[2] / per},
+          {"herd process worker (round trip per call)", std::to_string(remote_calls) + " calls",
+           ns[3] / static_cast<double>(remote_calls)}};
 }
 
 const registrar reg("worker", "calls through a strand worker and a worker pool vs raw strand post (ns/call)",
