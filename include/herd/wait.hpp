@@ -271,20 +271,44 @@ struct initiate_async_wait
   }
 };
 
+// An Asio operation waited on by async_wait: started here, it settles a
+// promise from its own completion; async_wait never cancels it, and an
+// operation unfinished when the wait completes runs on to its end.
+template <class In>
+auto waited_input(In&& in)
+{
+  if constexpr (std::remove_cvref_t<In>::is_future)
+    return std::move(in);
+  else
+  {
+    using value = typename std::remove_cvref_t<In>::value_type;
+    auto p = std::make_shared<promise<value>>();
+    future<value> f = p->get_future();
+    std::move(*in.op_)([p](auto&&... a) { settle_promise(*p, std::forward<decltype(a)>(a)...); });
+    return group_input<future<value>>(std::move(f));
+  }
+}
+
+struct initiate_async_wait_variadic
+{
+  template <class Handler, class... In>
+  void operator()(Handler&& handler, std::tuple<In...> in, wait_options o) const
+  {
+    auto futures = std::apply([](auto&... x) { return std::make_tuple(waited_input(std::move(x))...); }, in);
+    initiate_async_wait()(std::forward<Handler>(handler), std::move(futures), position_split(), std::move(o));
+  }
+};
+
 struct wait_variadic
 {
   template <class Token, class... In, class Options>
   auto operator()(Token&& token, std::tuple<In...> in, Options options) const
   {
-    static_assert((In::is_future && ...),
-                  "herd::async_wait takes herd futures only: it hands back the unfinished inputs to wait on "
-                  "again and never cancels anything, and a started Asio operation can be neither handed back "
-                  "nor left without its handler; use async_gather_settled, race or first_success for those");
     wait_options o;
     if constexpr (std::is_same_v<Options, wait_options>)
       o = std::move(options);
     return net::async_initiate<Token, void(std::exception_ptr, wait_result<std::vector<std::size_t>>)>(
-        initiate_async_wait(), token, std::move(in), position_split(), o);
+        initiate_async_wait_variadic(), token, std::move(in), o);
   }
 };
 
@@ -299,9 +323,9 @@ struct wait_variadic
  * argument positions split: `wait_result<std::vector<std::size_t>>`.
  *
  * Built on a `parallel_group` of the futures' async_wait (see
- * herd/detail/op_group.hpp): completions are pushed, never polled.
- * Asio operations are not accepted (a static_assert says why): use
- * async_gather_settled, race or first_success for them.
+ * herd/detail/op_group.hpp): completions are pushed, never polled. The
+ * variadic form also takes Asio deferred operations (see below); the
+ * ranged forms take futures, whose unfinished ones the result hands back.
  *
  * @par Completion Signature
  * @code void(std::exception_ptr, herd::wait_result<Container>) @endcode
@@ -342,11 +366,19 @@ auto async_wait(const R& fs, CompletionToken&& token = CompletionToken())
   return async_wait(fs, wait_options(), std::forward<CompletionToken>(token));
 }
 
-/// The variadic async_wait over herd futures of any types.
-template <class T, class... Rest>
-auto async_wait(const future<T>& first, Rest&&... rest)
+/// The variadic async_wait: herd futures of any types and Asio deferred
+/// operations, mixed; completes with the argument positions split.
+/**
+ * An Asio operation is started by async_wait (when the operation is
+ * initiated) and settles from its own completion handler; as async_wait
+ * never cancels anything, an operation still running when it completes
+ * runs on to its end (its result is then dropped).
+ */
+template <class First, class... Rest>
+  requires detail::is_wait_input_v<First>
+auto async_wait(First&& first, Rest&&... rest)
 {
-  return detail::call_variadic<wait_options>("herd::async_wait", detail::wait_variadic(), first,
+  return detail::call_variadic<wait_options>("herd::async_wait", detail::wait_variadic(), std::forward<First>(first),
                                              std::forward<Rest>(rest)...);
 }
 

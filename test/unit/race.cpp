@@ -733,6 +733,28 @@ BOOST_AUTO_TEST_CASE(timeout_empty_input_maps_and_variadic_positions)
   BOOST_TEST(v.get<1>().not_done == std::vector<std::size_t>{0});
 }
 
+BOOST_AUTO_TEST_CASE(variadic_async_wait_takes_asio_operations_and_never_cancels_them)
+{
+  clock_fixture f;
+  herd::promise<int> p;
+  auto fp = p.get_future();
+  herd::timer soon(f.ex), late(f.ex);
+  soon.expires_after(1s);
+  late.expires_after(5s);
+  int late_aborted = 0;
+  auto late_op = late.async_wait(net::deferred)(net::deferred(async_inputs::abort_observer{&late_aborted}));
+  recorder<std::exception_ptr, herd::wait_result<std::vector<std::size_t>>> r(f.ctx);
+  herd::async_wait(fp, soon.async_wait(net::deferred), std::move(late_op),
+                   herd::wait_options{.when = herd::return_when::first_completed}, r.handler());
+  f.advance(1s);
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(r.get<1>().done == std::vector<std::size_t>{1});
+  BOOST_TEST(r.get<1>().not_done == (std::vector<std::size_t>{0, 2}));
+  BOOST_TEST((fp.state() == task_state::pending)); // nothing cancelled
+  f.advance(4s);
+  BOOST_TEST(late_aborted == 0); // the late timer ran to its end
+}
+
 BOOST_AUTO_TEST_CASE(progress_reports_every_completion_in_the_async_forms)
 {
   clock_fixture f;
