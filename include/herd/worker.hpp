@@ -602,6 +602,15 @@ worker<T> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... a
   return w;
 }
 
+/// make_worker in the default mode, worker_mode::strand:
+/// `herd::make_worker<T>(ex, ctor_args...)`.
+template <class T, class... A>
+  requires(sizeof...(A) == 0 || !std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<A..., void>>>, worker_mode>)
+worker<T> make_worker(const net::any_io_executor& ex, A&&... args)
+{
+  return make_worker<T>(ex, worker_mode::strand, std::forward<A>(args)...);
+}
+
 /// Several workers of one type behind one call(): concurry's worker pool.
 /**
  * `worker_pool<T>(ex, n, mode, policy, ctor_args...)` makes n workers

@@ -121,7 +121,8 @@ BOOST_AUTO_TEST_CASE(strand_calls_run_one_at_a_time_in_submission_order)
 BOOST_AUTO_TEST_CASE(a_coroutine_method_finishes_before_the_next_call_starts)
 {
   clock_fixture f;
-  auto w = herd::make_worker<account>(f.ex, worker_mode::strand);
+  auto w = herd::make_worker<account>(f.ex); // strand is the default mode
+  BOOST_TEST((w.mode() == worker_mode::strand));
   auto slow = w.call(&account::deposit_later, 5, herd::duration(2s));
   auto quick = w.call(&account::deposit, 1);
   f.poll();
@@ -345,6 +346,8 @@ BOOST_AUTO_TEST_CASE(worker_futures_work_with_every_wait_strategy)
   BOOST_CHECK_THROW(std::rethrow_exception(timed.get<0>()), herd::timeout_error);
   auto [done, not_done] = herd::wait(fs, {.when = herd::return_when::first_completed});
   BOOST_TEST(done.size() == 1u); // worker 0's first call, at 1 s
+  for (auto& [index, value] : herd::gather_iter(done))
+    BOOST_TEST((index == 0u && value == 1));
   f.advance(8500ms);
   BOOST_REQUIRE(gathered.calls() == 1);
   int sum = 0;
