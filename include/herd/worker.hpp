@@ -310,7 +310,10 @@ struct worker_thread
  * the child's death during a call as herd::worker_crash_error naming the
  * signal; the next call forks a new child that constructs a new T from
  * copies of the constructor arguments. Calls run on a thread the worker
- * owns, one round trip at a time; stop() ends and reaps the child.
+ * owns, one round trip at a time; stop() ends and reaps the child. Like
+ * the other modes, stop() waits for the call in progress: a method that
+ * never returns holds it until its child is killed (stop(true) does not
+ * kill the child; it cancels the queued calls only).
  *
  * Thread safety: call(), load() and stop() may be called from any thread.
  * A worker is movable, not copyable.

@@ -432,7 +432,7 @@ BOOST_AUTO_TEST_CASE(ranged_operations_in_input_order_with_a_timeout)
 {
   clock_fixture f;
   std::vector<std::unique_ptr<herd::timer>> timers;
-  std::vector<decltype(timers.emplace_back(new herd::timer(f.ex))->async_wait(net::deferred))> ops;
+  std::vector<decltype(std::declval<herd::timer&>().async_wait(net::deferred))> ops;
   for (int i = 0; i < 3; ++i)
   {
     timers.emplace_back(new herd::timer(f.ex));
@@ -590,8 +590,8 @@ BOOST_AUTO_TEST_CASE(async_gather_iter_streams_operations_and_stopping_cancels_t
   clock_fixture f;
   int aborted = 0;
   std::vector<std::unique_ptr<herd::timer>> timers;
-  using op = decltype(timers.emplace_back(new herd::timer(f.ex))->async_wait(net::deferred)(
-      net::deferred(abort_observer{&aborted})));
+  using op = decltype(std::declval<herd::timer&>().async_wait(net::deferred)(
+      net::deferred(std::declval<abort_observer>())));
   auto make = [&](std::vector<int> seconds)
   {
     std::vector<op> ops;
