@@ -74,6 +74,23 @@ template <class R>
 using wait_container_t = std::conditional_t<map_like<R> || growable_sequence<R>, std::remove_cvref_t<R>,
                                             std::vector<range_element_t<R>>>;
 
+// The inputs (a range or a map of futures) split by whether they are done,
+// each part of the container kind of wait's result.
+template <class Container, class R>
+wait_result<Container> split_by_done(const R& fs)
+{
+  wait_result<Container> r;
+  for (const auto& e : fs)
+  {
+    Container& into = future_of(e).done() ? r.done : r.not_done;
+    if constexpr (map_like<Container>)
+      into.emplace(e.first, e.second);
+    else
+      into.push_back(e);
+  }
+  return r;
+}
+
 } // namespace detail
 
 /// Blocks until the condition in @c options.when holds, then splits the inputs.
@@ -117,16 +134,7 @@ wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& o
                           return false;
                         });
   }
-  wait_result<container> r;
-  for (const auto& e : fs)
-  {
-    container& into = detail::future_of(e).done() ? r.done : r.not_done;
-    if constexpr (detail::map_like<container>)
-      into.emplace(e.first, e.second);
-    else
-      into.push_back(e);
-  }
-  return r;
+  return detail::split_by_done<container>(fs);
 }
 
 /// wait over `std::shared_future`s, which cannot notify and are polled.
@@ -202,19 +210,7 @@ struct wait_split
 {
   Container all;
 
-  wait_result<Container> operator()() const
-  {
-    wait_result<Container> r;
-    for (const auto& e : all)
-    {
-      Container& into = future_of(e).done() ? r.done : r.not_done;
-      if constexpr (map_like<Container>)
-        into.emplace(e.first, e.second);
-      else
-        into.push_back(e);
-    }
-    return r;
-  }
+  wait_result<Container> operator()() const { return split_by_done<Container>(all); }
 };
 
 // The variadic form's result: the argument positions, split.

@@ -658,28 +658,18 @@ public:
     return workers_[pick()].template call<M>(std::forward<A>(args)...);
   }
 
-  /// broadcast for registered types: `pool.broadcast<&T::method>(args...)`.
-  template <auto M, class... A>
-  auto broadcast(const A&... args)
-  {
-    using future_t = decltype(workers_[0].template call<M>(args...));
-    std::vector<future_t> out;
-    out.reserve(workers_.size());
-    for (auto& w : workers_)
-      out.push_back(w.template call<M>(args...));
-    return out;
-  }
-
   /// Calls a method on every worker: a future per worker, in worker order.
   template <class M, class... A>
   auto broadcast(M T::*m, const A&... args)
   {
-    using future_t = decltype(workers_[0].call(m, args...));
-    std::vector<future_t> out;
-    out.reserve(workers_.size());
-    for (auto& w : workers_)
-      out.push_back(w.call(m, args...));
-    return out;
+    return each([&](worker<T>& w) { return w.call(m, args...); });
+  }
+
+  /// broadcast for registered types: `pool.broadcast<&T::method>(args...)`.
+  template <auto M, class... A>
+  auto broadcast(const A&... args)
+  {
+    return each([&](worker<T>& w) { return w.template call<M>(args...); });
   }
 
   /// Stops every worker (see worker::stop).
@@ -695,6 +685,17 @@ public:
   worker<T>& operator[](std::size_t i) { return workers_.at(i); }
 
 private:
+  // One call per worker, in worker order.
+  template <class Call>
+  auto each(Call call)
+  {
+    std::vector<decltype(call(workers_[0]))> out;
+    out.reserve(workers_.size());
+    for (auto& w : workers_)
+      out.push_back(call(w));
+    return out;
+  }
+
   std::size_t pick()
   {
     switch (policy_)
