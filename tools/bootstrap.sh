@@ -2,7 +2,7 @@
 # Sets up a Debian 12 machine for herd (installs only what is missing),
 # builds with CMake + Ninja (+ ccache), then runs the demo or the tests.
 #
-#   bash tools/bootstrap.sh demo    build, then run examples/quickstart
+#   bash tools/bootstrap.sh demo    build, then run the tour (examples/tour)
 #   bash tools/bootstrap.sh test    build, then run every test through ctest
 #
 # Environment: HERD_BUILD_DIR (default: build), HERD_CMAKE_ARGS (extra
@@ -42,7 +42,7 @@ cmake -S . -B "$build" -G Ninja ${HERD_CMAKE_ARGS:-}
 cmake --build "$build"
 
 if [ "$mode" = demo ]; then
-  "$build/examples/quickstart/quickstart"
+  "$build/examples/tour/tour"
 else
   ctest --test-dir "$build" --output-on-failure
 fi
