@@ -1,12 +1,15 @@
 // Example: the tour, run by README's first command. In a few seconds, with
 // progress bars where work is long: gather over 1,000 tasks, results
 // streamed as they complete, a race whose losers are cancelled, a bounded
-// map with retries against a flaky service on loopback, and a summary table.
+// map with retries against a flaky service on loopback, a stream pipeline, a
+// task group whose first failure cancels its siblings, and a summary table.
 // Exits 0 when every step checked out; needs no terminal.
 
 #include <herd/herd.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -25,6 +28,7 @@
 #include <vector>
 
 namespace net = boost::asio;
+namespace hs = herd::streams;
 using tcp = net::ip::tcp;
 using namespace std::chrono_literals;
 using stopwatch = std::chrono::steady_clock;
@@ -247,6 +251,92 @@ int main()
     std::printf("   all %zu answers right: %s; the service refused %zu attempts, every one retried\n\n",
                 squares.size(), right ? "yes" : "NO", refused);
     rows.push_back({"map, limit 8, retries", 300, "300 ok after " + std::to_string(refused) + " retries", since(t0), ok});
+  }
+
+  // 5. A stream pipeline: filter, a concurrent map (results kept in input
+  //    order), batches by size or time, drained by for_each.
+  {
+    std::printf("5. stream: 5,000 readings | filter(odd) | map(4 at once, ordered) | batch(500, 50 ms) | for_each\n");
+    const auto t0 = stopwatch::now();
+    auto readings = hs::generate<int>(ex.get_executor(),
+                                      [](herd::stream_sink<int>& out) -> net::awaitable<void>
+                                      {
+                                        for (int i = 0; i < 5000; ++i)
+                                          co_await out.push(i);
+                                      });
+    auto batches = std::move(readings) | hs::filter([](int x) { return x % 2 == 1; }) |
+                   hs::map([](int x) { return static_cast<long>(x) * 3; }, {.concurrency = 4, .ordered = true}) |
+                   hs::batch(500, 50ms);
+    std::size_t n_batches = 0, items = 0;
+    long sum = 0;
+    bool ordered = true;
+    long last = -1;
+    hs::for_each(std::move(batches),
+                 [&](std::vector<long> b)
+                 {
+                   ++n_batches;
+                   for (long v : b)
+                   {
+                     ordered = ordered && v > last;
+                     last = v;
+                     sum += v;
+                     ++items;
+                   }
+                 },
+                 net::use_future)
+        .get();
+    const bool ok = items == 2500 && ordered && sum == 3L * 2500 * 2500;
+    std::printf("   %zu items in %zu batches, in order: %s, sum %ld\n\n", items, n_batches, ordered ? "yes" : "NO",
+                sum);
+    rows.push_back({"stream pipeline", 5000, std::to_string(items) + " items in " + std::to_string(n_batches) +
+                                                 " batches, in order", since(t0), ok});
+  }
+
+  // 6. Structured concurrency: a task group whose first failure cancels the
+  //    siblings (here a 10-second wait) and is rethrown once they have ended.
+  {
+    std::printf("6. task_group: three children; one fails after 20 ms, the two 10 s siblings are cancelled\n");
+    const auto t0 = stopwatch::now();
+    std::atomic<int> cancelled{0};
+    auto sleeper = [&cancelled](std::chrono::milliseconds d, bool fail) -> net::awaitable<void>
+    {
+      net::steady_timer t(co_await net::this_coro::executor, d);
+      try
+      {
+        co_await t.async_wait(net::use_awaitable);
+      }
+      catch (const boost::system::system_error&)
+      {
+        ++cancelled; // the group cancelled this child
+        throw;
+      }
+      if (fail)
+        throw std::runtime_error("the payment service is down");
+    };
+    std::string error;
+    try
+    {
+      herd::run_sync(ex.get_executor(),
+                     herd::with_task_group(
+                         ex.get_executor(),
+                         [&](herd::task_group& g) -> net::awaitable<void>
+                         {
+                           g.spawn(sleeper(10s, false));
+                           g.spawn(sleeper(20ms, true));
+                           g.spawn(sleeper(10s, false));
+                           co_return;
+                         },
+                         net::use_awaitable));
+    }
+    catch (const std::exception& e)
+    {
+      error = e.what();
+    }
+    const double took = since(t0);
+    std::printf("   the group raised \"%s\" after %.0f ms; %d siblings cancelled\n\n", error.c_str(), took * 1000,
+                cancelled.load());
+    const bool ok = error == "the payment service is down" && cancelled == 2 && took < 5;
+    rows.push_back({"task_group, fail fast", 3, "failure raised, 2 siblings cancelled", took, ok});
   }
 
   ex.shutdown();
