@@ -8,11 +8,11 @@
 #include <herd/herd.hpp>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/streambuf.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/asio/write.hpp>
 
@@ -238,19 +238,20 @@ int main()
     std::vector<long> keys(300);
     for (long k = 0; k < 300; ++k)
       keys[k] = k;
-    const std::vector<long> squares =
-        ex.map({.limit = 8,
-                .retry = herd::retry_policy::exponential(4, 2ms),
-                .progress = herd::progress_options{.desc = "map", .unit = "req"}},
-               [ep](long k) { return ask(ep, k); }, keys);
+    const std::vector<long> squares = ex.map(
+        {.limit = 8,
+         .retry = herd::retry_policy::exponential(4, 2ms),
+         .progress = herd::progress_options{.desc = "map", .unit = "req"}},
+        [ep](long k) { return ask(ep, k); }, keys);
     bool right = squares.size() == keys.size();
     for (std::size_t i = 0; right && i < squares.size(); ++i)
       right = squares[i] == keys[i] * keys[i];
     const std::size_t refused = service.refused();
     const bool ok = right && refused == 100 + 34;
-    std::printf("   all %zu answers right: %s; the service refused %zu attempts, every one retried\n\n",
-                squares.size(), right ? "yes" : "NO", refused);
-    rows.push_back({"map, limit 8, retries", 300, "300 ok after " + std::to_string(refused) + " retries", since(t0), ok});
+    std::printf("   all %zu answers right: %s; the service refused %zu attempts, every one retried\n\n", squares.size(),
+                right ? "yes" : "NO", refused);
+    rows.push_back(
+        {"map, limit 8, retries", 300, "300 ok after " + std::to_string(refused) + " retries", since(t0), ok});
   }
 
   // 5. A stream pipeline: filter, a concurrent map (results kept in input
@@ -271,25 +272,27 @@ int main()
     long sum = 0;
     bool ordered = true;
     long last = -1;
-    hs::for_each(std::move(batches),
-                 [&](std::vector<long> b)
-                 {
-                   ++n_batches;
-                   for (long v : b)
-                   {
-                     ordered = ordered && v > last;
-                     last = v;
-                     sum += v;
-                     ++items;
-                   }
-                 },
-                 net::use_future)
+    hs::for_each(
+        std::move(batches),
+        [&](std::vector<long> b)
+        {
+          ++n_batches;
+          for (long v : b)
+          {
+            ordered = ordered && v > last;
+            last = v;
+            sum += v;
+            ++items;
+          }
+        },
+        net::use_future)
         .get();
     const bool ok = items == 2500 && ordered && sum == 3L * 2500 * 2500;
     std::printf("   %zu items in %zu batches, in order: %s, sum %ld\n\n", items, n_batches, ordered ? "yes" : "NO",
                 sum);
-    rows.push_back({"stream pipeline", 5000, std::to_string(items) + " items in " + std::to_string(n_batches) +
-                                                 " batches, in order", since(t0), ok});
+    rows.push_back({"stream pipeline", 5000,
+                    std::to_string(items) + " items in " + std::to_string(n_batches) + " batches, in order", since(t0),
+                    ok});
   }
 
   // 6. Structured concurrency: a task group whose first failure cancels the
@@ -316,17 +319,16 @@ int main()
     std::string error;
     try
     {
-      herd::run_sync(ex.get_executor(),
-                     herd::with_task_group(
-                         ex.get_executor(),
-                         [&](herd::task_group& g) -> net::awaitable<void>
-                         {
-                           g.spawn(sleeper(10s, false));
-                           g.spawn(sleeper(20ms, true));
-                           g.spawn(sleeper(10s, false));
-                           co_return;
-                         },
-                         net::use_awaitable));
+      herd::run_sync(ex.get_executor(), herd::with_task_group(
+                                            ex.get_executor(),
+                                            [&](herd::task_group& g) -> net::awaitable<void>
+                                            {
+                                              g.spawn(sleeper(10s, false));
+                                              g.spawn(sleeper(20ms, true));
+                                              g.spawn(sleeper(10s, false));
+                                              co_return;
+                                            },
+                                            net::use_awaitable));
     }
     catch (const std::exception& e)
     {

@@ -51,6 +51,20 @@ struct client_runner
                   });
   }
 
+  // Spawns body(c) for a client c connected to ep.
+  template <class Body>
+  void spawn_client(net::ip::tcp::endpoint ep, Body body)
+  {
+    spawn(
+        [this, ep, body = std::move(body)]() mutable -> net::awaitable<void>
+        {
+          client c(ctx.get_executor());
+          const auto ec = co_await c.connect(ep);
+          BOOST_REQUIRE_MESSAGE(!ec, "connect: " << ec.message());
+          co_await body(c);
+        });
+  }
+
   void run()
   {
     ctx.restart();
@@ -75,6 +89,24 @@ struct client_runner
 std::string expected_crunch(std::uint64_t seed, std::uint64_t n)
 {
   return std::to_string(http_offload::crunch(seed, n)) + "\n";
+}
+
+// Options for a service with two /compute slots, both taken by the test (the
+// service counts them as running), so that requests queue until it releases
+// them.
+http_offload::options two_held_slots(const http_offload::backend& b, std::size_t queue_bound)
+{
+  http_offload::options o;
+  o.backend = b.endpoint();
+  o.max_in_flight = 2;
+  o.queue_bound = queue_bound;
+  return o;
+}
+
+void hold_both_slots(http_offload::service& svc)
+{
+  BOOST_REQUIRE(svc.limiter().try_acquire());
+  BOOST_REQUIRE(svc.limiter().try_acquire());
 }
 
 } // namespace
@@ -122,15 +154,12 @@ BOOST_AUTO_TEST_CASE(a_thousand_requests_at_64_connections_all_answered_correctl
   client_runner runner;
   const auto ep = endpoint_of(svc);
   for (std::size_t i = 0; i < connections; ++i)
-    runner.spawn(
-        [&, i]() -> net::awaitable<void>
-        {
-          client c(runner.ctx.get_executor());
-          const auto ec = co_await c.connect(ep);
-          BOOST_REQUIRE_MESSAGE(!ec, "connect: " << ec.message());
-          for (std::size_t j = i; j < requests; j += connections)
-            seen[j] = co_await c.get(plan[j].target);
-        });
+    runner.spawn_client(ep,
+                        [&, i](client& c) -> net::awaitable<void>
+                        {
+                          for (std::size_t j = i; j < requests; j += connections)
+                            seen[j] = co_await c.get(plan[j].target);
+                        });
   runner.run();
   // The server counts a response once its write completes, which may be
   // after the client has read it: finish the service before reading counters.
@@ -145,8 +174,8 @@ BOOST_AUTO_TEST_CASE(a_thousand_requests_at_64_connections_all_answered_correctl
     BOOST_TEST_CONTEXT("request " << j << " " << plan[j].target)
     {
       if (!ok)
-        BOOST_TEST(seen[j].status == 200u, "status " << seen[j].status << " body " << seen[j].body << " error "
-                                                     << seen[j].error.message());
+        BOOST_TEST(seen[j].status == 200u,
+                   "status " << seen[j].status << " body " << seen[j].body << " error " << seen[j].error.message());
     }
   }
   BOOST_TEST(right == requests);
@@ -160,30 +189,21 @@ BOOST_AUTO_TEST_CASE(a_thousand_requests_at_64_connections_all_answered_correctl
 BOOST_AUTO_TEST_CASE(beyond_the_queue_bound_the_service_answers_503_at_once, *boost::unit_test::timeout(60))
 {
   http_offload::backend backend;
-  http_offload::options o;
-  o.backend = backend.endpoint();
-  o.max_in_flight = 2;
-  o.queue_bound = 2;
-  http_offload::service svc(o);
+  http_offload::service svc(two_held_slots(backend, 2));
   herd::capacity_limiter& limiter = svc.limiter();
-  // The test holds both slots (the service counts them as running): two
-  // requests queue, the third is refused.
-  BOOST_REQUIRE(limiter.try_acquire());
-  BOOST_REQUIRE(limiter.try_acquire());
+  hold_both_slots(svc); // two requests queue, the third is refused
 
   client_runner runner;
   const auto ep = endpoint_of(svc);
   std::vector<reply_seen> queued(2);
   reply_seen refused;
   for (std::size_t i = 0; i < 2; ++i)
-    runner.spawn(
-        [&, i]() -> net::awaitable<void>
-        {
-          client c(runner.ctx.get_executor());
-          co_await c.connect(ep);
-          const std::string target = "/compute?n=5000&seed=" + std::to_string(i);
-          queued[i] = co_await c.get(target);
-        });
+    runner.spawn_client(ep,
+                        [&, i](client& c) -> net::awaitable<void>
+                        {
+                          const std::string target = "/compute?n=5000&seed=" + std::to_string(i);
+                          queued[i] = co_await c.get(target);
+                        });
   runner.spawn(
       [&]() -> net::awaitable<void>
       {
@@ -200,8 +220,7 @@ BOOST_AUTO_TEST_CASE(beyond_the_queue_bound_the_service_answers_503_at_once, *bo
   runner.run();
 
   BOOST_TEST(refused.status == 503u);
-  BOOST_TEST(refused.body.find("saturated: 2 running and 2 queued (queue bound 2)") != std::string::npos,
-             refused.body);
+  BOOST_TEST(refused.body.find("saturated: 2 running and 2 queued (queue bound 2)") != std::string::npos, refused.body);
   for (std::size_t i = 0; i < 2; ++i)
   {
     BOOST_TEST(queued[i].status == 200u);
@@ -224,11 +243,10 @@ BOOST_AUTO_TEST_CASE(a_failing_backend_opens_the_breaker_then_the_service_recove
 
   client_runner runner;
   const auto ep = endpoint_of(svc);
-  runner.spawn(
-      [&]() -> net::awaitable<void>
+  runner.spawn_client(
+      ep,
+      [&](client& c) -> net::awaitable<void>
       {
-        client c(runner.ctx.get_executor());
-        co_await c.connect(ep);
         const std::string target = "/backend?key=k";
         reply_seen r = co_await c.get(target);
         BOOST_TEST(r.status == 200u);
@@ -278,29 +296,23 @@ BOOST_AUTO_TEST_CASE(a_failing_backend_opens_the_breaker_then_the_service_recove
 BOOST_AUTO_TEST_CASE(sigint_shuts_down_gracefully_and_loses_no_accepted_request, *boost::unit_test::timeout(60))
 {
   http_offload::backend backend;
-  http_offload::options o;
-  o.backend = backend.endpoint();
-  o.max_in_flight = 2;
-  o.queue_bound = 64;
+  http_offload::options o = two_held_slots(backend, 64);
   o.handle_signals = true;
   http_offload::service svc(o);
   herd::capacity_limiter& limiter = svc.limiter();
-  BOOST_REQUIRE(limiter.try_acquire());
-  BOOST_REQUIRE(limiter.try_acquire());
+  hold_both_slots(svc);
 
   constexpr std::size_t in_flight = 16;
   client_runner runner;
   const auto ep = endpoint_of(svc);
   std::vector<reply_seen> seen(in_flight);
   for (std::size_t i = 0; i < in_flight; ++i)
-    runner.spawn(
-        [&, i]() -> net::awaitable<void>
-        {
-          client c(runner.ctx.get_executor());
-          co_await c.connect(ep);
-          const std::string target = "/compute?n=20000&seed=" + std::to_string(i);
-          seen[i] = co_await c.get(target);
-        });
+    runner.spawn_client(ep,
+                        [&, i](client& c) -> net::awaitable<void>
+                        {
+                          const std::string target = "/compute?n=20000&seed=" + std::to_string(i);
+                          seen[i] = co_await c.get(target);
+                        });
   bool idle_closed = false, refused_new = false;
   runner.spawn(
       [&]() -> net::awaitable<void>
@@ -345,7 +357,8 @@ BOOST_AUTO_TEST_CASE(invalid_options_and_requests_are_named, *boost::unit_test::
 {
   http_offload::options bad;
   bad.max_in_flight = 0;
-  BOOST_CHECK_EXCEPTION(http_offload::service{bad}, std::invalid_argument, [](const std::invalid_argument& e)
+  BOOST_CHECK_EXCEPTION(http_offload::service{bad}, std::invalid_argument,
+                        [](const std::invalid_argument& e)
                         { return std::string(e.what()).find("max_in_flight") != std::string::npos; });
 
   http_offload::backend backend;
@@ -354,20 +367,19 @@ BOOST_AUTO_TEST_CASE(invalid_options_and_requests_are_named, *boost::unit_test::
   http_offload::service svc(o);
   client_runner runner;
   const auto ep = endpoint_of(svc);
-  runner.spawn(
-      [&]() -> net::awaitable<void>
-      {
-        client c(runner.ctx.get_executor());
-        co_await c.connect(ep);
-        const std::string too_big = "/compute?n=99999999999", not_a_number = "/compute?n=ten", nowhere = "/nowhere";
-        reply_seen r = co_await c.get(too_big);
-        BOOST_TEST(r.status == 400u);
-        BOOST_TEST(r.body.find("bad n") != std::string::npos, r.body);
-        r = co_await c.get(not_a_number);
-        BOOST_TEST(r.status == 400u);
-        r = co_await c.get(nowhere);
-        BOOST_TEST(r.status == 404u);
-      });
+  runner.spawn_client(ep,
+                      [&](client& c) -> net::awaitable<void>
+                      {
+                        const std::string too_big = "/compute?n=99999999999", not_a_number = "/compute?n=ten",
+                                          nowhere = "/nowhere";
+                        reply_seen r = co_await c.get(too_big);
+                        BOOST_TEST(r.status == 400u);
+                        BOOST_TEST(r.body.find("bad n") != std::string::npos, r.body);
+                        r = co_await c.get(not_a_number);
+                        BOOST_TEST(r.status == 400u);
+                        r = co_await c.get(nowhere);
+                        BOOST_TEST(r.status == 404u);
+                      });
   runner.run();
 }
 

@@ -154,7 +154,8 @@ int demo()
           net::detached);
     client_ctx.restart();
     client_ctx.run();
-    check(ok + refused == 24 && ok >= 10, std::to_string(ok) + " answered 200, " + std::to_string(refused) + " got 503");
+    check(ok + refused == 24 && ok >= 10,
+          std::to_string(ok) + " answered 200, " + std::to_string(refused) + " got 503");
     if (!sample.empty())
       std::printf("     503 body: %s", sample.c_str());
   }
@@ -167,8 +168,8 @@ int demo()
         co_await c.connect(ep);
         const std::string key42 = "/backend?key=42";
         auto r = co_await c.get(key42);
-        check(r.status == 200 && r.body == "backend: item 42\n", "healthy backend: " + std::to_string(r.status) +
-                                                                      " " + r.body.substr(0, r.body.size() - 1));
+        check(r.status == 200 && r.body == "backend: item 42\n",
+              "healthy backend: " + std::to_string(r.status) + " " + r.body.substr(0, r.body.size() - 1));
         backend.fail(true);
         for (int i = 0; i < 3; ++i)
         {
@@ -216,8 +217,7 @@ int demo()
               "answered " + std::to_string(r.status) + " with the right value and Connection: close");
       });
   svc.wait();
-  std::printf("stopped: %zu requests read, %zu answered\n", svc.stats().requests.load(),
-              svc.stats().answered.load());
+  std::printf("stopped: %zu requests read, %zu answered\n", svc.stats().requests.load(), svc.stats().answered.load());
   check(svc.stats().requests.load() == svc.stats().answered.load(), "no accepted request lost");
   return failures == 0 ? 0 : 1;
 }

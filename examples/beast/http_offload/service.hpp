@@ -134,7 +134,8 @@ inline std::string_view path_of(std::string_view target) { return target.substr(
 class backend
 {
 public:
-  explicit backend(std::chrono::milliseconds delay = 2ms) : delay_(delay), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0})
+  explicit backend(std::chrono::milliseconds delay = 2ms)
+      : delay_(delay), acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0})
   {
     net::co_spawn(ioc_, accept_loop(), net::detached);
     thread_ = std::thread([this] { ioc_.run(); });
@@ -209,29 +210,29 @@ private:
 /// Tuning of the service.
 struct options
 {
-  unsigned short port = 0;           ///< 0: an ephemeral port (see service::port())
-  std::size_t io_threads = 1;        ///< threads running the io_context
-  std::size_t work_threads = 2;      ///< threads of the herd::async_executor
-  std::size_t max_in_flight = 4;     ///< /compute requests running at once (capacity_limiter total)
-  std::size_t queue_bound = 64;      ///< /compute requests that may wait; beyond: 503
-  std::uint64_t max_n = 50'000'000;  ///< the largest n /compute accepts
-  tcp::endpoint backend;             ///< where the backend listens
+  unsigned short port = 0;          ///< 0: an ephemeral port (see service::port())
+  std::size_t io_threads = 1;       ///< threads running the io_context
+  std::size_t work_threads = 2;     ///< threads of the herd::async_executor
+  std::size_t max_in_flight = 4;    ///< /compute requests running at once (capacity_limiter total)
+  std::size_t queue_bound = 64;     ///< /compute requests that may wait; beyond: 503
+  std::uint64_t max_n = 50'000'000; ///< the largest n /compute accepts
+  tcp::endpoint backend;            ///< where the backend listens
   std::chrono::milliseconds backend_timeout = 2s;
   herd::retry_policy backend_retry = herd::retry_policy::exponential(3, 10ms);
   herd::breaker_options breaker{.failure_threshold = 5, .reset_timeout = 5s, .half_open_successes = 2};
-  bool handle_signals = false;       ///< SIGINT/SIGTERM start a graceful shutdown
-  herd::clock* clock = nullptr;      ///< the clock of the timed parts (default: the real one)
+  bool handle_signals = false;  ///< SIGINT/SIGTERM start a graceful shutdown
+  herd::clock* clock = nullptr; ///< the clock of the timed parts (default: the real one)
 };
 
 /// What the service has done, for /stats and the tests.
 struct counters
 {
-  std::atomic<std::size_t> requests{0};         ///< requests read
-  std::atomic<std::size_t> answered{0};         ///< responses written
-  std::atomic<std::size_t> offloaded{0};        ///< /compute runs on the executor
-  std::atomic<std::size_t> saturated{0};        ///< 503: beyond the queue bound
-  std::atomic<std::size_t> circuit_open{0};     ///< 503: breaker open
-  std::atomic<std::size_t> backend_failed{0};   ///< 502: backend failed after the retries
+  std::atomic<std::size_t> requests{0};       ///< requests read
+  std::atomic<std::size_t> answered{0};       ///< responses written
+  std::atomic<std::size_t> offloaded{0};      ///< /compute runs on the executor
+  std::atomic<std::size_t> saturated{0};      ///< 503: beyond the queue bound
+  std::atomic<std::size_t> circuit_open{0};   ///< 503: breaker open
+  std::atomic<std::size_t> backend_failed{0}; ///< 502: backend failed after the retries
 };
 
 /// The HTTP service.
@@ -442,10 +443,10 @@ private:
     else if (limiter_.waiting() >= opts_.queue_bound)
     {
       stats_.saturated.fetch_add(1);
-      response res = reply(http::status::service_unavailable,
-                           "saturated: " + std::to_string(limiter_.borrowed()) + " running and " +
-                               std::to_string(limiter_.waiting()) + " queued (queue bound " +
-                               std::to_string(opts_.queue_bound) + "); retry later");
+      response res = reply(http::status::service_unavailable, "saturated: " + std::to_string(limiter_.borrowed()) +
+                                                                  " running and " + std::to_string(limiter_.waiting()) +
+                                                                  " queued (queue bound " +
+                                                                  std::to_string(opts_.queue_bound) + "); retry later");
       res.set(http::field::retry_after, "1");
       co_return res;
     }
@@ -485,7 +486,10 @@ private:
       // (Named, not a temporary inside the co_await: g++ 12 destroys such
       // temporaries twice.)
       auto call = [this, key]
-      { return herd::async_retry(opts_.backend_retry, [this, key] { return fetch(key); }, net::deferred); };
+      {
+        return herd::async_retry(
+            opts_.backend_retry, [this, key] { return fetch(key); }, net::deferred);
+      };
       std::string body = co_await breaker_.async_call(std::move(call), net::use_awaitable);
       co_return reply(http::status::ok, "backend: " + body);
     }
