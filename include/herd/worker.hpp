@@ -12,9 +12,9 @@
 #define HERD_WORKER_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/worker_process.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
-#include <herd/detail/worker_process.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
@@ -40,7 +40,8 @@
 #include <utility>
 #include <vector>
 
-namespace herd {
+namespace herd
+{
 
 /// Where a worker's object lives and its calls run (concurry's modes).
 enum class worker_mode
@@ -59,7 +60,8 @@ enum class load_balancing
   random        ///< A worker drawn uniformly at random.
 };
 
-namespace detail {
+namespace detail
+{
 
 template <class R>
 struct awaitable_result
@@ -309,8 +311,13 @@ struct worker_thread
  * A method's exception arrives as herd::worker_remote_error (its message);
  * the child's death during a call as herd::worker_crash_error naming the
  * signal; the next call forks a new child that constructs a new T from
- * copies of the constructor arguments. Calls run on a thread the worker
- * owns, one round trip at a time; stop() ends and reaps the child. Like
+ * copies of the constructor arguments. The first child is forked by
+ * make_worker itself, before the worker's thread starts (a child inherits
+ * every lock as it was at the fork; forking while no thread of the worker
+ * runs keeps its own locks out of that). Note for AddressSanitizer builds:
+ * GCC 12's ASan allocator is not fork-safe (unlike glibc's malloc), so a
+ * fork while another thread allocates can hang the child. Calls run on a
+ * thread the worker owns, one round trip at a time; stop() ends and reaps the child. Like
  * the other modes, stop() waits for the call in progress: a method that
  * never returns holds it until its child is killed (stop(true) does not
  * kill the child; it cancels the queued calls only).
@@ -507,7 +514,7 @@ private:
   friend worker<U> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... args);
 
   worker(std::shared_ptr<detail::worker_core<T>> core, std::unique_ptr<detail::worker_thread> thread)
-    : core_(std::move(core)), thread_(std::move(thread))
+      : core_(std::move(core)), thread_(std::move(thread))
   {
   }
 
@@ -544,8 +551,8 @@ private:
   }
 
   std::shared_ptr<detail::worker_core<T>> core_;
-  std::unique_ptr<detail::worker_thread> thread_;      // thread and process modes
-  std::shared_ptr<detail::process_child<T>> child_;    // process mode
+  std::unique_ptr<detail::worker_thread> thread_;   // thread and process modes
+  std::shared_ptr<detail::process_child<T>> child_; // process mode
 };
 
 /// Creates a worker owning a T constructed from @c args in its context.
@@ -571,35 +578,54 @@ worker<T> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... a
   net::any_io_executor where;
   switch (mode)
   {
-  case worker_mode::sync: where = ex; break;
-  case worker_mode::strand: where = net::make_strand(ex); break;
+  case worker_mode::sync:
+    where = ex;
+    break;
+  case worker_mode::strand:
+    where = net::make_strand(ex);
+    break;
   case worker_mode::process:
     if constexpr (!detail::registered_worker<T>)
       throw std::invalid_argument("herd::make_worker: mode process needs T's methods registered with "
                                   "HERD_WORKER_METHODS(T, &T::method, ...)");
     [[fallthrough]];
   case worker_mode::thread:
-    thread = std::make_unique<detail::worker_thread>();
-    where = thread->ctx->get_executor();
-    break;
-  default: throw std::invalid_argument("herd::make_worker: mode is not a herd::worker_mode");
+    break; // the thread is started below
+  default:
+    throw std::invalid_argument("herd::make_worker: mode is not a herd::worker_mode");
   }
-  auto core = std::make_shared<detail::worker_core<T>>(mode, where);
   std::shared_ptr<detail::process_child<T>> child;
-  if (mode == worker_mode::sync)
-    core->construct_now(std::forward<A>(args)...);
-  else
+  std::function<void(std::optional<T>&)> construct;
+  if (mode != worker_mode::sync)
   {
     auto ctor_args = std::make_shared<std::tuple<std::decay_t<A>...>>(std::forward<A>(args)...);
     // Copies of the arguments: a process-mode child constructs a new T from
     // them each time it (re)starts.
-    if (mode == worker_mode::process)
-      child = std::make_shared<detail::process_child<T>>([ctor_args](std::optional<T>& obj)
-                                                         { std::apply([&](const auto&... a) { obj.emplace(a...); }, *ctor_args); });
-    else
-      core->construct_later([ctor_args](std::optional<T>& obj)
-                            { std::apply([&](auto&... a) { obj.emplace(std::move(a)...); }, *ctor_args); });
+    if constexpr (detail::registered_worker<T>) // (process mode threw above otherwise)
+      if (mode == worker_mode::process)
+      {
+        child = std::make_shared<detail::process_child<T>>(
+            [ctor_args](std::optional<T>& obj)
+            { std::apply([&](const auto&... a) { obj.emplace(a...); }, *ctor_args); });
+        // The first child is forked here, before this worker's thread exists:
+        // a fork copies every lock as it is, and a lock held by another thread
+        // of this worker would never be released in the child.
+        child->start();
+      }
+    if (mode != worker_mode::process)
+      construct = [ctor_args](std::optional<T>& obj)
+      { std::apply([&](auto&... a) { obj.emplace(std::move(a)...); }, *ctor_args); };
   }
+  if (mode == worker_mode::thread || mode == worker_mode::process)
+  {
+    thread = std::make_unique<detail::worker_thread>();
+    where = thread->ctx->get_executor();
+  }
+  auto core = std::make_shared<detail::worker_core<T>>(mode, where);
+  if (mode == worker_mode::sync)
+    core->construct_now(std::forward<A>(args)...);
+  else if (construct)
+    core->construct_later(std::move(construct));
   worker<T> w(std::move(core), std::move(thread));
   w.child_ = std::move(child);
   return w;
@@ -608,8 +634,9 @@ worker<T> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... a
 /// make_worker in the default mode, worker_mode::strand:
 /// `herd::make_worker<T>(ex, ctor_args...)`.
 template <class T, class... A>
-  requires(sizeof...(A) == 0 || !std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<A..., void>>>, worker_mode>)
-worker<T> make_worker(const net::any_io_executor& ex, A&&... args)
+requires(sizeof...(A) == 0 ||
+         !std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<A..., void>>>, worker_mode>)
+    worker<T> make_worker(const net::any_io_executor& ex, A&&... args)
 {
   return make_worker<T>(ex, worker_mode::strand, std::forward<A>(args)...);
 }
@@ -632,7 +659,7 @@ public:
   template <class... A>
   worker_pool(const net::any_io_executor& ex, std::size_t n, worker_mode mode,
               load_balancing policy = load_balancing::round_robin, const A&... ctor_args)
-    : policy_(policy), rng_(std::random_device{}())
+      : policy_(policy), rng_(std::random_device{}())
   {
     if (n == 0)
       throw std::invalid_argument("herd::worker_pool: n must be at least 1");
@@ -700,7 +727,8 @@ private:
   {
     switch (policy_)
     {
-    case load_balancing::round_robin: return next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
+    case load_balancing::round_robin:
+      return next_.fetch_add(1, std::memory_order_relaxed) % workers_.size();
     case load_balancing::least_loaded:
     {
       std::size_t best = 0, best_load = workers_[0].load();

@@ -247,12 +247,18 @@ public:
   process_child& operator=(const process_child&) = delete;
   ~process_child() { quit_child(child_); }
 
+  // Forks the child now if none is running.
+  void start()
+  {
+    if (child_.pid <= 0)
+      child_ = spawn_child(&process_child::serve, this);
+  }
+
   // Runs one request; returns the reply's bytes or throws (a method's
   // error, or the child's death, after which the next request restarts it).
   std::string request(std::uint32_t method, const std::string& args)
   {
-    if (child_.pid <= 0)
-      child_ = spawn_child(&process_child::serve, this);
+    start();
     std::uint32_t status = 0;
     std::string reply;
     if (!write_frame(child_.fd, method, args) || !read_frame(child_.fd, status, reply))
