@@ -7,8 +7,8 @@
 // Distributed under the Boost Software License, Version 1.0. (See accompanying
 // file LICENSE or copy at http://www.boost.org/LICENSE_1_0.txt)
 //
-// A small keep-alive Beast client for the http_offload example and its
-// acceptance tests.
+// A small keep-alive Beast client: the service's calls to its backend, the
+// example's demo and the acceptance tests use it.
 
 #ifndef HERD_EXAMPLES_HTTP_OFFLOAD_CLIENT_HPP
 #define HERD_EXAMPLES_HTTP_OFFLOAD_CLIENT_HPP

@@ -41,6 +41,8 @@
 #ifndef HERD_EXAMPLES_HTTP_OFFLOAD_SERVICE_HPP
 #define HERD_EXAMPLES_HTTP_OFFLOAD_SERVICE_HPP
 
+#include "client.hpp"
+
 #include <herd/herd.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -462,21 +464,17 @@ private:
   // One GET of the backend on a fresh connection; throws on any failure.
   net::awaitable<std::string> fetch(std::string key)
   {
-    beast::tcp_stream stream(co_await net::this_coro::executor);
-    stream.expires_after(opts_.backend_timeout);
-    co_await stream.async_connect(opts_.backend, net::use_awaitable);
-    http::request<http::empty_body> req{http::verb::get, "/item?key=" + key, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.keep_alive(false);
-    co_await http::async_write(stream, req, net::use_awaitable);
-    beast::flat_buffer buffer;
-    http::response<http::string_body> res;
-    co_await http::async_read(stream, buffer, res, net::use_awaitable);
-    boost::system::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    if (res.result() != http::status::ok)
-      throw std::runtime_error("backend answered " + std::to_string(res.result_int()));
-    co_return std::move(res.body());
+    client c(co_await net::this_coro::executor);
+    c.stream().expires_after(opts_.backend_timeout);
+    if (const auto ec = co_await c.connect(opts_.backend))
+      throw boost::system::system_error(ec, "backend connect");
+    const std::string target = "/item?key=" + key;
+    reply_seen r = co_await c.get(target);
+    if (r.error)
+      throw boost::system::system_error(r.error, "backend exchange");
+    if (r.status != 200)
+      throw std::runtime_error("backend answered " + std::to_string(r.status));
+    co_return std::move(r.body);
   }
 
   net::awaitable<response> call_backend(std::string key)
