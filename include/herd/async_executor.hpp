@@ -458,6 +458,8 @@ private:
     try
     {
       auto t = std::make_shared<task_type>(impl, Fn(std::forward<F>(f), std::forward<Args>(args)...));
+      if constexpr (traits::takes_stop_token && !traits::coroutine)
+        t->self_ = t;
       std::shared_ptr<detail::shared_state<R>> s = t;
       if (impl->owned())
         impl->enqueue(std::move(t));

@@ -20,6 +20,7 @@
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
 #include <chrono>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 
@@ -42,42 +43,16 @@ struct breaker_options
   std::size_t half_open_successes = 2;               ///< probe successes that close it
 };
 
-/// Stops calling a dependency that keeps failing, and probes it again later.
-/**
- * Closed: every call passes; @c failure_threshold consecutive failures open
- * the breaker. Open: calls fail fast with `herd::circuit_open_error`
- * (`herd::errc::circuit_open` for error_code operations) without running;
- * once @c reset_timeout has passed on the executor's clock, the breaker is
- * half-open. Half-open: up to @c half_open_successes probes may be in
- * flight at once; that many successes close the breaker, any failure
- * reopens it for another @c reset_timeout.
- *
- * Use it manually (try_acquire(), then on_success() or on_failure()) or
- * wrap Asio operations with async_call().
- *
- * @par Thread Safety
- * @e Distinct @e objects: Safe.@n
- * @e Shared @e objects: Safe.
- */
-class circuit_breaker
+namespace detail
+{
+
+// The breaker's state machine, shared with the calls in flight so that a
+// breaker destroyed while a call runs leaves that call a live machine to
+// report to.
+class breaker_machine
 {
 public:
-  using executor_type = net::any_io_executor;
-
-  /// @throws std::invalid_argument naming the field: a zero
-  /// failure_threshold or half_open_successes, a negative reset_timeout.
-  explicit circuit_breaker(executor_type ex, breaker_options opts = {})
-      : ex_(std::move(ex)), clock_(&clock_of(ex_)), opts_(opts)
-  {
-    if (opts_.failure_threshold == 0)
-      throw std::invalid_argument("herd::circuit_breaker: failure_threshold must be at least 1");
-    if (opts_.half_open_successes == 0)
-      throw std::invalid_argument("herd::circuit_breaker: half_open_successes must be at least 1");
-    if (opts_.reset_timeout < duration::zero())
-      throw std::invalid_argument("herd::circuit_breaker: reset_timeout must not be negative");
-  }
-
-  executor_type get_executor() const { return ex_; }
+  breaker_machine(herd::clock* c, breaker_options opts) : clock_(c), opts_(opts) {}
 
   /// The state now (an open breaker whose reset_timeout has passed reads half_open).
   breaker_state state() const
@@ -145,6 +120,89 @@ public:
     }
   }
 
+  void release_probe()
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ == breaker_state::half_open && probes_ > 0)
+      --probes_;
+  }
+
+private:
+  breaker_state current_locked() const
+  {
+    if (state_ == breaker_state::open && clock_->now() - opened_at_ >= opts_.reset_timeout)
+      return breaker_state::half_open;
+    return state_;
+  }
+
+  void open_locked()
+  {
+    state_ = breaker_state::open;
+    opened_at_ = clock_->now();
+    failures_ = successes_ = probes_ = 0;
+  }
+
+  void close_locked()
+  {
+    state_ = breaker_state::closed;
+    failures_ = successes_ = probes_ = 0;
+  }
+
+  herd::clock* clock_;
+  breaker_options opts_;
+  mutable std::mutex mutex_;
+  breaker_state state_ = breaker_state::closed;
+  clock::time_point opened_at_{};
+  std::size_t failures_ = 0;
+  std::size_t successes_ = 0;
+  std::size_t probes_ = 0;
+};
+
+} // namespace detail
+
+/// Stops calling a dependency that keeps failing, and probes it again later.
+/**
+ * Closed: every call passes; @c failure_threshold consecutive failures open
+ * the breaker. Open: calls fail fast with `herd::circuit_open_error`
+ * (`herd::errc::circuit_open` for error_code operations) without running;
+ * once @c reset_timeout has passed on the executor's clock, the breaker is
+ * half-open. Half-open: up to @c half_open_successes probes may be in
+ * flight at once; that many successes close the breaker, any failure
+ * reopens it for another @c reset_timeout.
+ *
+ * Use it manually (try_acquire(), then on_success() or on_failure()) or
+ * wrap Asio operations with async_call().
+ *
+ * @par Thread Safety
+ * @e Distinct @e objects: Safe.@n
+ * @e Shared @e objects: Safe.
+ */
+class circuit_breaker
+{
+public:
+  using executor_type = net::any_io_executor;
+
+  /// @throws std::invalid_argument naming the field: a zero
+  /// failure_threshold or half_open_successes, a negative reset_timeout.
+  explicit circuit_breaker(executor_type ex, breaker_options opts = {})
+      : ex_(checked(std::move(ex), opts)), m_(std::make_shared<detail::breaker_machine>(&clock_of(ex_), opts))
+  {
+  }
+
+  executor_type get_executor() const { return ex_; }
+
+  /// The state now (an open breaker whose reset_timeout has passed reads half_open).
+  breaker_state state() const { return m_->state(); }
+
+  /// Asks to make a call. False: the breaker is open, do not call.
+  bool try_acquire() { return m_->try_acquire(); }
+
+  /// Reports that an admitted call succeeded.
+  void on_success() { m_->on_success(); }
+
+  /// Reports that an admitted call failed.
+  void on_failure() { m_->on_failure(); }
+
   /// Runs an Asio operation through the breaker.
   /**
    * @param make_op A callable returning a deferred operation (or an
@@ -152,11 +210,12 @@ public:
    *
    * @par Executor
    * The operation starts inside this call; later steps and the timers run
-   * on a strand of the handler's associated executor and read its context's
-   * clock. A handler with no associated executor gets the system executor (as
-   * with parallel_group), which neither runs on nor keeps alive the I/O
-   * objects' io_context: bind the handler to that executor
-   * (net::bind_executor) or use net::use_awaitable.
+   * on a strand of the handler's associated executor (the breaker's executor
+   * when the handler has none, as for `use_future`), which the operation
+   * keeps alive until its handler has run; the executor user code sees
+   * (`this_coro::executor` of an awaitable) tracks no work. Destroying the
+   * breaker while a call runs is safe: the call reports to the breaker's
+   * state, which it shares.
    *
    * @par Completion Signature
    * The operation's own. When the breaker is open the operation is not
@@ -178,11 +237,13 @@ public:
                   "herd::circuit_breaker::async_call: the operation's completion must lead with an error_code or "
                   "exception_ptr");
     return net::async_initiate<CompletionToken, detail::operation_signature_t<op_t>>(
-        [this](auto handler, MakeOp make_op)
-        {
-          using call_type = call_op<MakeOp, decltype(handler)>;
-          std::make_shared<call_type>(std::move(handler), this, std::move(make_op))->start();
-        },
+        detail::initiation_on(ex_,
+                              [this](auto handler, MakeOp make_op)
+                              {
+                                using call_type = call_op<MakeOp, decltype(handler)>;
+                                detail::allocate_shared_op<call_type>(std::move(handler), m_, ex_, std::move(make_op))
+                                    ->start();
+                              }),
         token, std::move(make_op));
   }
 
@@ -197,7 +258,10 @@ private:
     using base = detail::composed_op<call_op, Handler, typename sig::values>;
 
   public:
-    call_op(Handler&& h, circuit_breaker* b, MakeOp m) : base(std::move(h)), breaker_(b), make_op_(std::move(m)) {}
+    call_op(Handler&& h, std::shared_ptr<detail::breaker_machine> b, const executor_type& ex, MakeOp m)
+        : base(std::move(h), ex), breaker_(std::move(b)), make_op_(std::move(m))
+    {
+    }
 
     void start()
     {
@@ -227,8 +291,7 @@ private:
       {
         // make_op threw: a failed call, reported through the handler.
         breaker_->on_failure();
-        this->finish(sig::failure(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                                  std::current_exception()));
+        this->finish(sig::thrown());
       }
     }
 
@@ -263,46 +326,25 @@ private:
       return false;
     }
 
-    circuit_breaker* breaker_;
+    std::shared_ptr<detail::breaker_machine> breaker_;
     MakeOp make_op_;
   };
 
-  breaker_state current_locked() const
+  static executor_type checked(executor_type ex, const breaker_options& opts)
   {
-    if (state_ == breaker_state::open && clock_->now() - opened_at_ >= opts_.reset_timeout)
-      return breaker_state::half_open;
-    return state_;
-  }
-
-  void open_locked()
-  {
-    state_ = breaker_state::open;
-    opened_at_ = clock_->now();
-    failures_ = successes_ = probes_ = 0;
-  }
-
-  void close_locked()
-  {
-    state_ = breaker_state::closed;
-    failures_ = successes_ = probes_ = 0;
-  }
-
-  void release_probe()
-  {
-    std::lock_guard lock(mutex_);
-    if (state_ == breaker_state::half_open && probes_ > 0)
-      --probes_;
+    if (!ex)
+      throw std::invalid_argument("herd::circuit_breaker: ex must not be empty");
+    if (opts.failure_threshold == 0)
+      throw std::invalid_argument("herd::circuit_breaker: failure_threshold must be at least 1");
+    if (opts.half_open_successes == 0)
+      throw std::invalid_argument("herd::circuit_breaker: half_open_successes must be at least 1");
+    if (opts.reset_timeout < duration::zero())
+      throw std::invalid_argument("herd::circuit_breaker: reset_timeout must not be negative");
+    return ex;
   }
 
   executor_type ex_;
-  herd::clock* clock_;
-  breaker_options opts_;
-  mutable std::mutex mutex_;
-  breaker_state state_ = breaker_state::closed;
-  clock::time_point opened_at_{};
-  std::size_t failures_ = 0;
-  std::size_t successes_ = 0;
-  std::size_t probes_ = 0;
+  std::shared_ptr<detail::breaker_machine> m_;
 };
 
 } // namespace herd

@@ -12,6 +12,7 @@
 #define HERD_CLOCK_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/async_base.hpp>
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -28,6 +29,8 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <type_traits>
 
 namespace herd
 {
@@ -146,10 +149,30 @@ inline detail::clock_service::clock_service(net::execution_context& ctx)
  */
 inline void use_clock(net::execution_context& ctx, clock& c) { net::use_service<detail::clock_service>(ctx).set(c); }
 
+namespace detail
+{
+
+// tp + d, or the farthest time point if that would overflow.
+inline std::chrono::steady_clock::time_point saturating_add(std::chrono::steady_clock::time_point tp, duration d)
+{
+  using tp_t = std::chrono::steady_clock::time_point;
+  if (d > duration::zero() && tp > tp_t::max() - d)
+    return tp_t::max();
+  if (d < duration::zero() && tp < tp_t::min() - d)
+    return tp_t::min();
+  return tp + d;
+}
+
+} // namespace detail
+
 /// The clock installed on @c ex's execution context (the system clock by default).
+/** @throws std::invalid_argument naming @c ex if it is an empty executor. */
 template <class Executor>
 clock& clock_of(const Executor& ex)
 {
+  if constexpr (std::is_constructible_v<bool, const Executor&>)
+    if (!static_cast<bool>(ex))
+      throw std::invalid_argument("herd::clock_of: ex must not be empty");
   net::execution_context& ctx = net::query(ex, net::execution::context);
   return net::use_service<detail::clock_service>(ctx).get();
 }
@@ -171,11 +194,15 @@ public:
   using time_point = std::chrono::steady_clock::time_point;
 
   /// A timer on the clock of @c ex's context.
+  /** @throws std::invalid_argument naming @c ex if it is empty. */
   explicit timer(const executor_type& ex) : timer(ex, clock_of(ex)) {}
 
   /// A timer on the clock @c c.
+  /** @throws std::invalid_argument naming @c ex if it is empty. */
   timer(const executor_type& ex, herd::clock& c) : ex_(ex), clock_(&c)
   {
+    if (!ex_)
+      throw std::invalid_argument("herd::timer: ex must not be empty");
     if (!c.is_virtual())
       real_.emplace(ex);
   }
@@ -201,7 +228,8 @@ public:
   }
 
   /// Sets the expiry relative to the clock's now(); cancels pending waits.
-  void expires_after(duration d) { expires_at(clock_->now() + d); }
+  /** A @c d too large to add to now() (`duration::max()`) means "never". */
+  void expires_after(duration d) { expires_at(detail::saturating_add(clock_->now(), d)); }
 
   /// Completes every pending wait with operation_aborted. Returns how many.
   std::size_t cancel()
@@ -231,35 +259,26 @@ public:
 
 private:
   template <class Handler>
-  struct virtual_wait : detail::timer_node
+  struct virtual_wait : detail::timer_node, detail::async_base<Handler>
   {
     template <class H>
-    virtual_wait(H&& h, const executor_type& ex)
-        : handler_(std::forward<H>(h)), work_(detail::tracked(net::get_associated_executor(handler_, ex)))
+    virtual_wait(H&& h, const executor_type& ex) : detail::async_base<Handler>(std::forward<H>(h), ex)
     {
       this->fire_ = &fire;
     }
 
+    // The wait stays allocated until the upcall (its slot filter may run
+    // until then, and finds it disarmed), which frees it first.
     static void fire(detail::timer_node* n, boost::system::error_code ec) noexcept
     {
-      // The posted function owns the wait: destroyed unrun (its context
-      // shut down), it still frees it.
-      std::unique_ptr<virtual_wait> self(static_cast<virtual_wait*>(n));
-      net::any_io_executor ex = self->work_;
-      net::post(ex,
-                [self = std::move(self), ec]() mutable
-                {
-                  auto slot = net::get_associated_cancellation_slot(self->handler_);
-                  if (slot.is_connected())
-                    slot.clear();
-                  Handler h(std::move(self->handler_));
-                  self.reset();
-                  std::move(h)(ec);
-                });
+      auto* self = static_cast<virtual_wait*>(n);
+      self->complete_by(
+          [owner = detail::op_owner<virtual_wait>(self), ec](Handler& h) mutable
+          {
+            owner.reset();
+            std::move(h)(ec);
+          });
     }
-
-    Handler handler_;
-    net::any_io_executor work_;
   };
 
   struct cancel_virtual_wait
@@ -277,6 +296,8 @@ private:
 
   struct initiate_wait
   {
+    using executor_type = timer::executor_type;
+    executor_type get_executor() const noexcept { return self_->ex_; }
     timer* self_;
     template <class Handler>
     void operator()(Handler&& handler) const
@@ -287,12 +308,10 @@ private:
         return;
       }
       using op_type = virtual_wait<std::decay_t<Handler>>;
-      auto* op = new op_type(std::forward<Handler>(handler), self_->ex_);
+      op_type* op = detail::new_op<op_type>(std::forward<Handler>(handler), self_->ex_);
       op->deadline_ = self_->expiry_;
       op->owner_ = self_;
-      auto slot = net::get_associated_cancellation_slot(op->handler_);
-      if (slot.is_connected())
-        slot.template emplace<cancel_virtual_wait>(cancel_virtual_wait{self_->clock_, op});
+      op->install_cancellation(cancel_virtual_wait{self_->clock_, op});
       self_->clock_->arm(op);
     }
   };

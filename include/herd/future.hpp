@@ -169,15 +169,11 @@ public:
   /// Waits asynchronously for the outcome.
   /**
    * @param token The completion token. The default, `net::deferred`, makes
-   * the call an operation to compose (parallel_group, `&&`/`||`) or to
-   * launch later with another token.
-   *
-   * @note Boost 1.81's Asio cannot `co_await` a deferred operation whose
-   * signature is `void(std::exception_ptr, T)`: the awaitable handler for
-   * that signature does not compile (it tests `*result` where it means
-   * `*result.ex_`; fixed in later Boost). The same defect is why
-   * `co_await co_spawn(ex, awaitable<T>, deferred)` fails. In a coroutine,
-   * pass `net::use_awaitable`: `co_await f.async_wait(net::use_awaitable)`.
+   * the call an operation to compose (parallel_group, `&&`/`||`), to launch
+   * later with another token, or to `co_await` in a `net::awaitable`
+   * coroutine: `int v = co_await f.async_wait();` (herd carries the Boost
+   * 1.81 fix that makes `co_await` of such deferred operations compile:
+   * detail/asio_workarounds.hpp).
    *
    * @par Completion Signature
    * @code void(std::exception_ptr, herd::wait_value_t<T>) @endcode
@@ -185,18 +181,39 @@ public:
    * task's failure or cancellation error; the value is meaningful only when
    * it is null.
    *
-   * The handler runs on its associated executor (inline when the outcome is
-   * settled on that executor, posted otherwise; never inside this call).
-   * Without an associated executor it runs on `net::system_executor`, that
-   * is, inline on the thread that settles the outcome.
+   * The handler is always posted to its associated executor once the
+   * outcome is settled: never run inside this call, nor inside the settling
+   * call (`set_value`, a task finishing), so a handler that throws leaves
+   * that executor's `run()` as in plain Asio. Without an associated executor
+   * it is posted to `net::system_executor`. The operation keeps that
+   * executor's work until the handler has run and allocates its state with
+   * the handler's associated allocator.
    *
    * @par Per-Operation Cancellation
-   * Terminal, partial and total cancellation abandon the wait, not the task:
-   * the handler completes with a `boost::system::system_error` holding
+   * Terminal, partial and total cancellation abandon the wait, not the task
+   * (a withdrawal has no side effect, so it satisfies all three): the
+   * handler completes with a `boost::system::system_error` holding
    * `net::error::operation_aborted`.
    */
   template <class CompletionToken = net::deferred_t>
   auto async_wait(CompletionToken&& token = CompletionToken()) const;
+
+  /// The future as an Asio asynchronous operation: `f(token)` is
+  /// `f.async_wait(token)`.
+  /**
+   * So `co_await f` in a `net::awaitable` coroutine waits for the future,
+   * exactly as `co_await f.async_wait()`: it returns the value (nothing for
+   * `future<void>`) or rethrows the task's failure. A future can also be
+   * given wherever herd takes an Asio operation (`herd::with_timeout(d, f,
+   * token)` bounds the wait, not the task). The wait keeps the future's
+   * state, not the future object, alive.
+   */
+  template <class CompletionToken>
+    requires net::completion_token_for<CompletionToken, wait_signature>
+  auto operator()(CompletionToken&& token) const
+  {
+    return async_wait(std::forward<CompletionToken>(token));
+  }
 
 private:
   template <class>

@@ -439,10 +439,10 @@ struct gather_finish
       if (policy == failure_policy::cancel_pending)
         cancel_unfinished(in);
       auto empty = failed_result<result>(e);
-      complete_on_handler_executor(g.take_handler(), std::move(e), std::move(empty));
+      g.complete(std::move(e), std::move(empty));
     }
     else
-      complete_on_handler_executor(g.take_handler(), std::exception_ptr(), shape.build(in, r));
+      g.complete(std::exception_ptr(), shape.build(in, r));
   }
 };
 
@@ -646,9 +646,24 @@ auto gather_stream(const net::any_io_executor& ex, std::vector<Key> keys, std::v
         // this strand (inputs already finished: in input order); n means the timeout.
         using index_channel = net::experimental::concurrent_channel<void(boost::system::error_code, std::size_t)>;
         auto done = std::make_shared<index_channel>(ex, n + 1);
+        // One signal a wait: however the producer ends, the waits still
+        // parked are withdrawn (under leave_pending the inputs go on, but
+        // nothing of the stream keeps its executor busy). Each handler keeps
+        // the signals alive; its slot is cleared before it runs.
+        auto waits = std::make_shared<std::vector<net::cancellation_signal>>(n);
+        struct withdraw_waits
+        {
+          std::vector<net::cancellation_signal>& signals;
+          ~withdraw_waits()
+          {
+            for (auto& s : signals)
+              s.emit(net::cancellation_type::terminal);
+          }
+        } withdraw{*waits};
         for (std::size_t k = 0; k < n; ++k)
-          futures[k].async_wait(net::bind_executor(
-              ex, [done, k](auto&&...) { done->try_send(boost::system::error_code(), k); }));
+          futures[k].async_wait(net::bind_cancellation_slot(
+              (*waits)[k].slot(),
+              net::bind_executor(ex, [done, k, waits](auto&&...) { done->try_send(boost::system::error_code(), k); })));
         std::optional<herd::timer> timer;
         if (o.timeout)
         {

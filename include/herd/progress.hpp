@@ -13,6 +13,7 @@
 
 #include <herd/config.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -117,6 +118,79 @@ private:
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
   bool drawn_ = false;
+};
+
+// A progress_reporter fed from many threads. Reports are combined: whoever
+// finds the relay idle draws the newest count, and goes on while newer counts
+// arrived meanwhile; the others only record theirs. So reports are drawn one
+// at a time, in increasing order, the final one last, and the user's callback
+// never runs under a lock (it may cancel the operation that reports to it).
+class progress_relay
+{
+public:
+  progress_relay(const progress_option& option, std::size_t total) : rep_(option, total) {}
+
+  bool active() const noexcept { return rep_.active(); }
+
+  void update(std::size_t done) { report(done, false); }
+
+  // The last report; returns once it is drawn (by this or another thread).
+  void finish(std::size_t done) { report(done, true); }
+
+private:
+  void report(std::size_t done, bool final)
+  {
+    std::size_t cur = latest_.load();
+    while (cur < done && !latest_.compare_exchange_weak(cur, done))
+    {
+    }
+    if (final)
+      final_.store(true);
+    for (;;)
+    {
+      if (busy_.exchange(true))
+      {
+        // The thread drawing now re-reads the counts after it is done.
+        if (!final)
+          return;
+        busy_.wait(true);
+        continue;
+      }
+      struct release
+      {
+        std::atomic<bool>& b;
+        ~release()
+        {
+          b.store(false);
+          b.notify_all();
+        }
+      };
+      const std::size_t d = latest_.load();
+      const bool f = final_.load();
+      {
+        release guard{busy_}; // also if the user's callback throws
+        if (!finished_ && f)
+        {
+          finished_ = true;
+          rep_.finish(d);
+        }
+        else if (!finished_ && d != reported_)
+        {
+          reported_ = d;
+          rep_.update(d);
+        }
+      }
+      if (final || (latest_.load() == d && final_.load() == f))
+        return;
+    }
+  }
+
+  progress_reporter rep_;
+  std::atomic<std::size_t> latest_{0};
+  std::atomic<bool> final_{false};
+  std::atomic<bool> busy_{false};
+  std::size_t reported_ = static_cast<std::size_t>(-1); // guarded by busy_
+  bool finished_ = false;                               // guarded by busy_
 };
 
 } // namespace detail

@@ -145,13 +145,13 @@ struct race_finish
     if (winner && !e)
       e = r.errors[*winner];
     if constexpr (void_race_v<std::remove_reference_t<decltype(in)>>)
-      complete_on_handler_executor(g.take_handler(), std::move(e));
+      g.complete(std::move(e));
     else
     {
       typename result::type v{};
       if (winner && !e)
         v = result::of(in, *winner);
-      complete_on_handler_executor(g.take_handler(), std::move(e), std::move(v));
+      g.complete(std::move(e), std::move(v));
     }
   }
 };
@@ -329,9 +329,10 @@ private:
     }
     catch (...)
     {
-      // make_op itself threw: a failure of this attempt.
-      on_result(i, sig::failure(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                                std::current_exception()));
+      // make_op itself threw: a failure of this attempt, and no further
+      // attempt calls it again.
+      max_ = signals_.size();
+      on_result(i, sig::thrown());
     }
   }
 
@@ -343,25 +344,20 @@ private:
     timer_.async_wait(this->on_strand(
         [](hedge_op& self, boost::system::error_code ec)
         {
-          if (ec || self.winner_ || self.cancelled_ || self.finished_)
+          if (ec || self.winner_ || self.cancelled_ || !self.pending())
             return;
           self.launch();
           self.arm();
         }));
   }
 
-  // Emitted from a posted step: an attempt's coroutine has started by then
-  // (Boost 1.81's co_spawn must not see a cancellation before it starts).
+  // (An attempt's coroutine that has not started yet holds the request:
+  // detail::spawn_gated.)
   void cancel_running(net::cancellation_type type)
   {
-    net::post(this->strand_,
-              [self = this->shared_from_this(), type]
-              {
-                std::lock_guard lk(self->mu_);
-                for (std::size_t i = 0; i < self->signals_.size(); ++i)
-                  if (self->running_[i])
-                    self->signals_[i]->emit(type);
-              });
+    for (std::size_t i = 0; i < signals_.size(); ++i)
+      if (running_[i])
+        signals_[i]->emit(type);
   }
 
   void on_result(std::size_t i, typename sig::values v)
@@ -409,7 +405,7 @@ struct initiate_hedge
   void operator()(Handler&& handler, MakeOp make_op, duration delay, std::size_t max_attempts) const
   {
     using sig_t = operation_signature_t<decltype(std::declval<MakeOp&>()())>;
-    std::make_shared<hedge_op<MakeOp, std::decay_t<Handler>, sig_t>>(
+    allocate_shared_op<hedge_op<MakeOp, std::decay_t<Handler>, sig_t>>(
         std::decay_t<Handler>(std::forward<Handler>(handler)), std::move(make_op), delay, max_attempts)
         ->start();
   }
@@ -423,7 +419,9 @@ struct initiate_hedge
  * @param make_op A callable returning a fresh Asio deferred operation or
  * `net::awaitable` per attempt, e.g. `[&] { return fetch(replica(), net::deferred); }`.
  * An attempt fails when its completion's leading `error_code` or
- * `exception_ptr` is set.
+ * `exception_ptr` is set. A make_op that throws fails its attempt with that
+ * exception (error_code signatures: a `boost::system::system_error`'s code,
+ * otherwise `errc::invalid_argument`) and is not called again.
  * @param delay Time between attempt starts, on the clock of the handler's
  * executor (a manual clock drives it in tests).
  * @param max_attempts How many attempts at most, the first included.

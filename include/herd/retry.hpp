@@ -242,9 +242,10 @@ private:
     }
     catch (...)
     {
-      // make_op itself threw: a failure of this attempt.
-      on_result(sig::failure(boost::system::errc::make_error_code(boost::system::errc::invalid_argument),
-                             std::current_exception()));
+      // make_op itself threw: not a failure to retry (calling it again
+      // would throw again) but the end of the operation, delivered as
+      // faithfully as the signature allows.
+      this->finish(sig::thrown());
     }
   }
 
@@ -287,7 +288,7 @@ struct initiate_retry
   void operator()(Handler&& handler, retry_policy policy, MakeOp make_op) const
   {
     using sig_t = operation_signature_t<decltype(std::declval<MakeOp&>()())>;
-    std::make_shared<retry_op<MakeOp, std::decay_t<Handler>, sig_t>>(
+    allocate_shared_op<retry_op<MakeOp, std::decay_t<Handler>, sig_t>>(
         std::decay_t<Handler>(std::forward<Handler>(handler)), std::move(policy), std::move(make_op))
         ->start();
   }
@@ -302,19 +303,28 @@ struct initiate_retry
  * @param make_op A callable returning a fresh deferred operation for each
  * attempt, e.g. `[&] { return sock.async_connect(ep, net::deferred); }`.
  * An attempt fails when its completion's leading `error_code` or
- * `exception_ptr` is set; an operation with neither never fails.
+ * `exception_ptr` is set; an operation with neither never fails. A
+ * make_op that throws is not called again: the operation completes with that
+ * exception (exception_ptr signatures) or, for error_code signatures, with
+ * its code if it is a `boost::system::system_error`, otherwise
+ * `errc::invalid_argument`.
  * @param token The completion token.
  *
  * The backoff between attempts waits on a herd::timer on the clock of the
  * handler's associated executor; no thread is held.
  *
  * @par Executor
- * The first attempt starts inside this call; later steps and the timers run
- * on a strand of the handler's associated executor and read its context's
- * clock. A handler with no associated executor gets the system executor (as
- * with parallel_group), which neither runs on nor keeps alive the I/O
- * objects' io_context: bind the handler to that executor
- * (net::bind_executor) or use net::use_awaitable.
+ * The first attempt starts inside this call, on the caller's thread; later
+ * steps and the timers run on a strand of the handler's associated executor
+ * and read its context's clock. An attempt that completes inside its own
+ * initiation is handled as a later step (no deadlock, no recursion). The
+ * operation keeps the handler's executor busy until the handler has run;
+ * the strand it hands to user code (`this_coro::executor` of an awaitable)
+ * tracks no work. A handler with no associated executor gets the system
+ * executor (as with parallel_group), which neither runs on nor keeps alive
+ * the I/O objects' io_context: bind the handler to that executor
+ * (net::bind_executor) or use net::use_awaitable. The handler is always
+ * posted, and the state is allocated with its associated allocator.
  *
  * @par Completion Signature
  * The operation's own: the first success, or the last failure unchanged, or

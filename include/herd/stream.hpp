@@ -12,6 +12,7 @@
 #define HERD_STREAM_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/async_base.hpp>
 #include <herd/detail/running_in.hpp>
 #include <herd/detail/stream_core.hpp>
 #include <herd/error.hpp>
@@ -19,7 +20,6 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/recycling_allocator.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -68,26 +68,21 @@ std::shared_ptr<stream_node<T>> release_node(stream<T>&& s, const char* who)
 }
 
 // One async_next: the first item (or the end, or a failure) completes it. A
-// cancellation stops the stream and completes it at once with cancelled_error.
+// cancellation stops the stream and completes it with cancelled_error. On
+// async_base: the handler is posted to its associated executor (never run
+// inside async_next, even when an item is ready), with its allocator.
 template <class T, class Handler>
-class next_op : public std::enable_shared_from_this<next_op<T, Handler>>
+class next_op : public async_base<Handler>, public std::enable_shared_from_this<next_op<T, Handler>>
 {
 public:
-  using executor_type = net::associated_executor_t<Handler, net::any_io_executor>;
-
   next_op(Handler&& h, std::shared_ptr<stream_node<T>> node)
-      : handler_(std::move(h)), ex_(net::get_associated_executor(handler_, node->get_executor())),
-        work_(tracked(ex_)), node_(std::move(node))
+      : async_base<Handler>(std::move(h), node->get_executor()), node_(std::move(node))
   {
   }
 
   void start()
   {
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-    {
-      slot.assign([self = this->shared_from_this()](net::cancellation_type) { self->on_cancel(); });
-    }
+    this->install_cancellation([self = this->shared_from_this()](net::cancellation_type) { self->on_cancel(); });
     node_->pull([self = this->shared_from_this()](stream_item<T> item) mutable { self->on_item(std::move(item)); });
   }
 
@@ -96,8 +91,7 @@ private:
   {
     if (claimed_.exchange(true, std::memory_order_acq_rel))
       return; // cancelled meanwhile: the stream is stopped, the item is dropped
-    net::dispatch(ex_, [self = this->shared_from_this(), item = std::move(item)]() mutable
-                  { self->finish(std::move(item)); });
+    finish(std::move(item));
   }
 
   void on_cancel()
@@ -105,40 +99,37 @@ private:
     if (claimed_.exchange(true, std::memory_order_acq_rel))
       return;
     node_->stop();
-    net::post(ex_,
-              [self = this->shared_from_this()]() mutable
-              {
-                self->finish(error_item<T>(
-                    std::make_exception_ptr(cancelled_error("herd::stream::async_next: the wait was cancelled; "
-                                                            "the stream is stopped"))));
-              });
+    finish(error_item<T>(std::make_exception_ptr(
+        cancelled_error("herd::stream::async_next: the wait was cancelled; the stream is stopped"))));
   }
 
+  // The posted completion keeps the op alive (finish may run inside the
+  // node's pull callback) and releases it, and the consumer's claim on the
+  // node, before the handler runs, so the handler may call async_next again.
   void finish(stream_item<T> item)
   {
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.clear();
-    node_->consumer_busy_.store(false, std::memory_order_release);
-    Handler h(std::move(handler_));
-    auto node = std::move(node_);
-    switch (item.index())
-    {
-    case 2:
-      std::move(h)(std::exception_ptr(), std::optional<T>(std::in_place, std::move(std::get<2>(item))));
-      break;
-    case 1:
-      std::move(h)(std::get<1>(std::move(item)), std::optional<T>());
-      break;
-    default:
-      std::move(h)(std::exception_ptr(), std::optional<T>());
-      break;
-    }
+    this->complete_by(
+        [self = this->shared_from_this(), item = std::move(item)](Handler& h) mutable
+        {
+          std::shared_ptr<stream_node<T>> node = std::move(self->node_);
+          self.reset();
+          node->consumer_busy_.store(false, std::memory_order_release);
+          node.reset();
+          switch (item.index())
+          {
+          case 2:
+            std::move(h)(std::exception_ptr(), std::optional<T>(std::in_place, std::move(std::get<2>(item))));
+            break;
+          case 1:
+            std::move(h)(std::get<1>(std::move(item)), std::optional<T>());
+            break;
+          default:
+            std::move(h)(std::exception_ptr(), std::optional<T>());
+            break;
+          }
+        });
   }
 
-  Handler handler_;
-  executor_type ex_;
-  net::any_io_executor work_;
   std::shared_ptr<stream_node<T>> node_;
   std::atomic<bool> claimed_{false};
 };
@@ -222,15 +213,23 @@ private:
   auto initiate_next(CompletionToken&& token)
   {
     return net::async_initiate<CompletionToken, next_signature>(
-        [](auto handler, std::shared_ptr<detail::stream_node<T>> node)
+        detail::initiation_on(node_->get_executor(), [](auto handler, std::shared_ptr<detail::stream_node<T>> node)
         {
           if (node->consumer_busy_.exchange(true, std::memory_order_acq_rel))
             throw std::logic_error("herd::stream::async_next: another async_next is pending on this stream");
           using H = decltype(handler);
-          auto op = std::allocate_shared<detail::next_op<T, H>>(net::recycling_allocator<void>(), std::move(handler),
-                                                                node);
+          std::shared_ptr<detail::next_op<T, H>> op;
+          try
+          {
+            op = detail::allocate_shared_op<detail::next_op<T, H>>(std::move(handler), node);
+          }
+          catch (...)
+          {
+            node->consumer_busy_.store(false, std::memory_order_release);
+            throw;
+          }
           op->start();
-        },
+        }),
         token, node_);
   }
 

@@ -99,12 +99,18 @@ private:
  * Boost 1.81 co_spawn requirement).
  *
  * @par Executor
- * The operation starts inside this call; later steps and the timers run
- * on a strand of the handler's associated executor and read its context's
- * clock. A handler with no associated executor gets the system executor (as
- * with parallel_group), which neither runs on nor keeps alive the I/O
- * objects' io_context: bind the handler to that executor
- * (net::bind_executor) or use net::use_awaitable.
+ * The operation starts inside this call, on the caller's thread; later
+ * steps and the timers run on a strand of the handler's associated executor
+ * and read its context's clock. An inner operation that completes inside
+ * its own initiation is handled as a later step (no deadlock, no
+ * recursion). The operation keeps the handler's executor busy until the
+ * handler has run; the strand it hands to user code (`this_coro::executor`
+ * of an awaitable) tracks no work, so an I/O object made from it does not
+ * keep the context alive. A handler with no associated executor gets the
+ * system executor (as with parallel_group), which neither runs on nor keeps
+ * alive the I/O objects' io_context: bind the handler to that executor
+ * (net::bind_executor) or use net::use_awaitable. The handler is always
+ * posted, and the state is allocated with its associated allocator.
  *
  * @par Completion Signature
  * The operation's own. When the deadline passes, @c op gets a terminal
@@ -114,7 +120,10 @@ private:
  * succeeded anyway, the success is delivered.
  *
  * @par Per-Operation Cancellation
- * Forwarded to @c op; the result is op's.
+ * Terminal, partial and total: forwarded to @c op; the result is op's. The
+ * deadline stays armed until @c op completes: an operation that ignores or
+ * loses the caller's request is still cancelled at the deadline (and then
+ * fails with the timeout).
  */
 template <class Op, class CompletionToken = net::deferred_t>
 auto with_timeout(duration d, Op&& op, CompletionToken&& token = CompletionToken())
@@ -136,12 +145,18 @@ auto with_timeout(duration d, Op&& op, CompletionToken&& token = CompletionToken
  * `(no error, fallback)`.
  *
  * @par Executor
- * The operation starts inside this call; later steps and the timers run
- * on a strand of the handler's associated executor and read its context's
- * clock. A handler with no associated executor gets the system executor (as
- * with parallel_group), which neither runs on nor keeps alive the I/O
- * objects' io_context: bind the handler to that executor
- * (net::bind_executor) or use net::use_awaitable.
+ * The operation starts inside this call, on the caller's thread; later
+ * steps and the timers run on a strand of the handler's associated executor
+ * and read its context's clock. An inner operation that completes inside
+ * its own initiation is handled as a later step (no deadlock, no
+ * recursion). The operation keeps the handler's executor busy until the
+ * handler has run; the strand it hands to user code (`this_coro::executor`
+ * of an awaitable) tracks no work, so an I/O object made from it does not
+ * keep the context alive. A handler with no associated executor gets the
+ * system executor (as with parallel_group), which neither runs on nor keeps
+ * alive the I/O objects' io_context: bind the handler to that executor
+ * (net::bind_executor) or use net::use_awaitable. The handler is always
+ * posted, and the state is allocated with its associated allocator.
  *
  * @par Completion Signature
  * The operation's own.
@@ -161,7 +176,7 @@ auto with_fallback(Op&& op, Fallback&& fallback, CompletionToken&& token = Compl
       [](auto handler, std::decay_t<Op> op, std::decay_t<Fallback> fb)
       {
         using op_type = detail::fallback_op<std::decay_t<Op>, std::decay_t<Fallback>, decltype(handler)>;
-        std::make_shared<op_type>(std::move(handler), std::move(op), std::move(fb))->start();
+        detail::allocate_shared_op<op_type>(std::move(handler), std::move(op), std::move(fb))->start();
       },
       token, std::forward<Op>(op), std::forward<Fallback>(fallback));
 }

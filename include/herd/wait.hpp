@@ -236,9 +236,9 @@ struct wait_finish
     using result = decltype(call(g.inputs()));
     std::exception_ptr e = group_failure(r, "herd::async_wait");
     if (e) // a timeout or a cancellation: wait never cancels the inputs
-      complete_on_handler_executor(g.take_handler(), std::move(e), result());
+      g.complete(std::move(e), result());
     else
-      complete_on_handler_executor(g.take_handler(), std::exception_ptr(), call(g.inputs()));
+      g.complete(std::exception_ptr(), call(g.inputs()));
   }
 
   template <class Inputs>

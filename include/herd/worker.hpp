@@ -498,7 +498,13 @@ public:
   std::size_t load() const { return core_ ? core_->load() : 0; }
 
   /// This worker's mode.
-  worker_mode mode() const { return core_->mode(); }
+  /** @throws std::logic_error on a moved-from worker (it has none). */
+  worker_mode mode() const
+  {
+    if (!core_)
+      throw std::logic_error("herd::worker::mode: the worker was moved from");
+    return core_->mode();
+  }
 
   /// Stops the worker (see the class comment). Idempotent.
   void stop(bool cancel_pending = false)

@@ -17,6 +17,8 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/post.hpp>
 #include <array>
 #include <atomic>
@@ -57,6 +59,9 @@ struct cancellable_task
   cancellable_task* next_ = nullptr;
   cancellable_task* prev_ = nullptr;
   virtual void cancel_for_shutdown() noexcept = 0;
+  // Keeps the task alive (empty if it is already being destroyed), so that
+  // shutdown can cancel it with no lock held: a stop callback is user code.
+  virtual std::shared_ptr<void> pin() noexcept = 0;
 
 protected:
   ~cancellable_task() = default;
@@ -73,6 +78,10 @@ public:
   executor_impl& operator=(const executor_impl&) = delete;
 
   HERD_DECL net::any_io_executor executor() const;
+
+  // Keeps the owned pool's io_context (not its threads) alive; empty for an
+  // adopted executor, whose context belongs to the user.
+  std::shared_ptr<void> context_keepalive() const noexcept { return ctx_; }
 
   // Whether herd owns the pool (and so queues tasks itself, see enqueue).
   bool owned() const noexcept { return owned_; }
@@ -175,6 +184,10 @@ public:
   HERD_DECL executor_stats stats() const noexcept;
 
   bool on_own_thread() const noexcept override { return current() == this; }
+
+  // True on a thread running the adopted executor's io_context or
+  // thread_pool (where a blocking shutdown would wait for itself).
+  HERD_DECL bool on_adopted_thread() const noexcept;
   std::size_t thread_count() const noexcept override { return threads_.size(); }
 
   // Marks the calling thread as running this executor's task, for adopted
@@ -234,7 +247,10 @@ private:
     return c;
   }
 
-  mutable std::optional<net::io_context> ctx_;
+  // Shared with the task states that hold strands or timers of it (see
+  // context_keepalive): a future that outlives the executor destroys them
+  // while their io_context (its services) still exists.
+  std::shared_ptr<net::io_context> ctx_;
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work_;
   std::vector<std::thread> threads_;
   net::any_io_executor adopted_;
@@ -249,6 +265,7 @@ private:
   std::mutex mutex_;
   std::condition_variable drained_cv_;
   bool drained_ = false;
+  bool joining_ = false;
   bool joined_ = false;
   cancellable_task* cancellable_ = nullptr;
   std::array<shard, shard_count> shards_;

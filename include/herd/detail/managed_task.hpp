@@ -49,8 +49,8 @@ public:
   managed_task(executor_impl* impl, Launch launch, semaphore* limiter, retry_policy retry,
                std::optional<duration> timeout)
       : impl_(impl), launch_(std::move(launch)), limiter_(limiter), retry_(std::move(retry)), timeout_(timeout),
-        work_(tracked(impl->executor())), strand_(net::make_strand(impl->executor())), backoff_(strand_),
-        deadline_(strand_)
+        keep_(impl->context_keepalive()), work_(tracked(impl->executor())), strand_(net::make_strand(impl->executor())),
+        backoff_(strand_), deadline_(strand_)
   {
     this->set_owner(impl, true);
   }
@@ -90,7 +90,7 @@ private:
     if (!limiter_)
       return run_attempt(false);
     acquiring_ = true;
-    limiter_->async_acquire(net::bind_cancellation_slot(
+    limiter_.async_acquire(net::bind_cancellation_slot(
         acquire_signal_.slot(),
         net::bind_executor(strand_,
                            [self = this->shared_from_this()](boost::system::error_code ec) { self->on_permit(ec); })));
@@ -101,7 +101,7 @@ private:
     acquiring_ = false;
     if (!ec && (stopping_ || this->done()))
     {
-      limiter_->release();
+      limiter_.release();
       ec = net::error::operation_aborted;
     }
     if (ec)
@@ -115,7 +115,7 @@ private:
     if (attempts_ == 1 && !this->try_start())
     {
       if (permit)
-        limiter_->release();
+        limiter_.release();
       return settle_stopped();
     }
     future<R> f;
@@ -126,7 +126,7 @@ private:
     catch (...)
     {
       if (permit)
-        limiter_->release();
+        limiter_.release();
       return fail(std::current_exception());
     }
     auto node = std::make_unique<attempt_node>();
@@ -167,7 +167,7 @@ private:
   void attempt_done(attempt_node& node)
   {
     if (node.permit_)
-      limiter_->release();
+      limiter_.release();
     if (node.id_ != attempts_ || abandoned_ == node.id_)
       return; // a timed-out attempt ending late
     current_ = future<R>();
@@ -238,6 +238,7 @@ private:
     return true;
   }
   void on_cancelled_pending() noexcept override { post_stop(nullptr); }
+  std::shared_ptr<void> pin() noexcept override { return this->weak_from_this().lock(); }
   void cancel_for_shutdown() noexcept override
   {
     // The reason travels to the strand first; cancel() then posts a plain stop.
@@ -274,9 +275,10 @@ private:
 
   executor_impl* impl_;
   Launch launch_;
-  semaphore* limiter_;
+  semaphore_ref limiter_; // may outlive the semaphore
   retry_policy retry_;
   std::optional<duration> timeout_;
+  std::shared_ptr<void> keep_; // destroyed after the strand and timers: a future may outlive the executor
   net::any_io_executor work_;
   net::strand<net::any_io_executor> strand_;
   herd::timer backoff_;

@@ -383,12 +383,11 @@ private:
   void item_done(node& n)
   {
     std::vector<future<R>> to_cancel;
+    std::size_t done = 0;
     {
       std::lock_guard lk(m_);
       --in_flight_;
-      ++done_count_;
-      if (progress_.active())
-        progress_.update(done_count_);
+      done = ++done_count_;
       if (n.index_ >= consumed_)
       {
         slot& s = slot_at(n.index_);
@@ -409,6 +408,8 @@ private:
       }
     }
     cv_.notify_all();
+    if (progress_.active())
+      progress_.update(done); // no lock held: the callback may stop the map
     for (auto& f : to_cancel)
       f.cancel();
     pump();
@@ -417,13 +418,21 @@ private:
   void check_finished()
   {
     finish_fn f;
+    std::size_t done = 0;
     {
       std::lock_guard lk(m_);
-      if (finished_ || pumping_ || in_flight_ != 0 || !(exhausted_ || stopped_))
+      if (finishing_ || finished_ || pumping_ || in_flight_ != 0 || !(exhausted_ || stopped_))
         return;
+      finishing_ = true;
+      done = done_count_;
+    }
+    // The last report comes before anyone learns that the map finished, and
+    // with no lock held.
+    if (progress_.active())
+      progress_.finish(done);
+    {
+      std::lock_guard lk(m_);
       finished_ = true;
-      if (progress_.active())
-        progress_.finish(done_count_);
       f = std::move(finish_);
     }
     cv_.notify_all();
@@ -436,7 +445,7 @@ private:
   std::size_t limit_;
   bool windowed_;
   progress_option progress_option_;
-  progress_reporter progress_;
+  progress_relay progress_;
   finish_fn finish_;
 
   std::deque<slot> slots_; // from index consumed_ on
@@ -447,6 +456,7 @@ private:
   bool exhausted_ = false;
   bool pumping_ = false;
   bool repump_ = false;
+  bool finishing_ = false;
 };
 
 // map and async_map of a plain callable without retry or timeout: a few
@@ -573,11 +583,14 @@ private:
       try
       {
         R r = std::apply(fn_, std::move(*args));
-        std::lock_guard lk(m_);
-        *slot = std::move(r);
-        ++done_;
+        std::size_t done = 0;
+        {
+          std::lock_guard lk(m_);
+          *slot = std::move(r);
+          done = ++done_;
+        }
         if (progress_.active())
-          progress_.update(done_);
+          progress_.update(done); // no lock held: the callback may stop the map
       }
       catch (...)
       {
@@ -593,9 +606,16 @@ private:
   {
     if (--active_ != 0)
       return;
-    finished_ = true;
     if (progress_.active())
-      progress_.finish(done_);
+    {
+      // The last report, with no lock held, before anyone learns that the
+      // map finished (no worker is left to change the state meanwhile).
+      const std::size_t done = done_;
+      m_.unlock();
+      progress_.finish(done);
+      m_.lock();
+    }
+    finished_ = true;
     cv_.notify_all();
     if (finish_)
     {
@@ -619,7 +639,7 @@ private:
   std::size_t workers_;
   Submit submit_;
   progress_option progress_option_;
-  progress_reporter progress_;
+  progress_relay progress_;
   finish_fn finish_;
 
   std::deque<std::optional<R>> results_;

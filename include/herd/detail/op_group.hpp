@@ -13,6 +13,7 @@
 
 #include <herd/clock.hpp>
 #include <herd/config.hpp>
+#include <herd/detail/async_base.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
 #include <herd/progress.hpp>
@@ -26,7 +27,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/deferred.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/experimental/parallel_group.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -166,8 +166,11 @@ inline std::exception_ptr error_of(const std::exception_ptr& e) { return e; }
 
 // An Asio deferred operation (anything callable with a completion token
 // that has one completion signature), e.g. timer.async_wait(net::deferred).
+// herd futures are operations too (future::operator()), but groups take them
+// as futures: that path keeps keys, shapes and the task/cancel semantics.
 template <class Op>
-concept asio_operation = net::is_async_operation<std::decay_t<Op>>::value;
+concept asio_operation =
+    net::is_async_operation<std::decay_t<Op>>::value && !is_herd_future<std::decay_t<Op>>::value;
 
 // A range of Asio operations of one type.
 template <class R>
@@ -423,35 +426,32 @@ struct group_result
 // group_input). `finish(group, result)` runs on the group's strand once the
 // parallel_group has completed.
 template <class Inputs, class Handler, class Finish>
-class op_group : public std::enable_shared_from_this<op_group<Inputs, Handler, Finish>>
+class op_group : public async_base<Handler>, public std::enable_shared_from_this<op_group<Inputs, Handler, Finish>>
 {
 public:
   op_group(Inputs in, group_until until, std::optional<duration> timeout, progress_option progress, Handler handler,
            Finish finish)
-    : inputs_(std::move(in)),
+    : async_base<Handler>(std::move(handler), net::system_executor()),
+      inputs_(std::move(in)),
       until_(until),
       timeout_(timeout),
       progress_option_(std::move(progress)),
       progress_(progress_option_, input_count(inputs_)),
-      handler_(std::move(handler)),
       finish_(std::move(finish)),
-      strand_(net::make_strand(net::any_io_executor(net::get_associated_executor(handler_, net::system_executor()))))
+      strand_(net::make_strand(this->get_executor()))
   {
   }
 
   void start()
   {
     auto self = this->shared_from_this();
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.assign([self](net::cancellation_type type)
-                  { net::post(self->strand_, [self, type] { self->cancel(type, false); }); });
+    this->install_cancellation([self](net::cancellation_type type)
+                               { net::post(self->strand_, [self, type] { self->cancel(type, false); }); });
     // Posted: the handler never runs inside the initiating call.
     net::post(strand_, [self] { self->launch(); });
   }
 
   Inputs& inputs() noexcept { return inputs_; }
-  Handler take_handler() { return std::move(handler_); }
 
   // Called on the strand as each input completes; true ends the group.
   bool settled(std::size_t, const std::exception_ptr& e, bool finished, bool cancelled)
@@ -523,7 +523,7 @@ private:
   void done(std::vector<std::size_t> order, std::vector<std::exception_ptr>& errors, std::vector<bool>&)
   {
     group_result r{std::move(order), std::move(errors)};
-    complete(std::move(r));
+    end_group(std::move(r));
   }
 
   // Variadic: (order, e0, stop0, e1, stop1, ...).
@@ -535,17 +535,17 @@ private:
     r.order.assign(order.begin(), order.end());
     [&]<std::size_t... I>(std::index_sequence<I...>) { r.errors = {std::get<2 * I>(flat)...}; }(
         std::make_index_sequence<N>());
-    complete(std::move(r));
+    end_group(std::move(r));
   }
 
-  void complete(group_result r)
+  // The front end's finish completes the handler with this->complete(...)
+  // (async_base: posted to its executor, with its allocator; the slot is
+  // cleared there, in the upcall).
+  void end_group(group_result r)
   {
     finished_ = true;
     if (timer_)
       timer_->cancel();
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.clear();
     progress_.finish(settled_);
     r.timed_out = timed_out_;
     r.aborted = aborted_;
@@ -559,7 +559,6 @@ private:
   std::optional<duration> timeout_;
   progress_option progress_option_;
   progress_reporter progress_; // refers to progress_option_
-  Handler handler_;
   Finish finish_;
   group_strand strand_;
   std::optional<herd::timer> timer_; // on the clock of the handler's executor's context
@@ -577,16 +576,10 @@ void start_op_group(Inputs in, group_until until, std::optional<duration> timeou
                     Handler&& handler, Finish finish)
 {
   using op = op_group<Inputs, std::decay_t<Handler>, Finish>;
-  std::make_shared<op>(std::move(in), until, timeout, progress, std::forward<Handler>(handler), std::move(finish))
+  auto alloc = op_allocator<op>(handler);
+  std::allocate_shared<op>(alloc, std::move(in), until, timeout, progress, std::forward<Handler>(handler),
+                           std::move(finish))
       ->start();
-}
-
-// Completes a handler taken from a group on its own executor.
-template <class Handler, class... Args>
-void complete_on_handler_executor(Handler handler, Args... args)
-{
-  auto ex = net::get_associated_executor(handler, net::system_executor());
-  net::dispatch(ex, [h = std::move(handler), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
 }
 
 // Completes a handler at once (posted to its executor): empty inputs.

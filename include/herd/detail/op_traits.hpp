@@ -12,6 +12,7 @@
 #define HERD_DETAIL_OP_TRAITS_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/asio_workarounds.hpp>
 #include <herd/error.hpp>
 
 #include <boost/asio/async_result.hpp>
@@ -72,6 +73,28 @@ struct op_signature<void(Args...)>
       return nullptr;
   }
 
+  // The failed result for the exception being handled (call it in a catch
+  // block): a make_op that threw. exception_ptr signatures get it unchanged;
+  // error_code signatures get a system_error's own code, otherwise
+  // errc::invalid_argument.
+  static values thrown()
+  {
+    std::exception_ptr e = std::current_exception();
+    boost::system::error_code ec = boost::system::errc::make_error_code(boost::system::errc::invalid_argument);
+    try
+    {
+      throw;
+    }
+    catch (const boost::system::system_error& se)
+    {
+      ec = se.code();
+    }
+    catch (...)
+    {
+    }
+    return failure(ec, std::move(e));
+  }
+
   // A failed result: the error first, the other arguments value-initialised.
   // An error_code signature gets ec, an exception_ptr signature gets e.
   static values failure(boost::system::error_code ec, std::exception_ptr e)
@@ -129,7 +152,7 @@ struct operation_traits<net::awaitable<T, net::any_io_executor>, void>
   template <class Executor, class Handler>
   static void start(net::awaitable<T, net::any_io_executor>& op, const Executor& ex, Handler&& h)
   {
-    net::co_spawn(ex, std::move(op), std::forward<Handler>(h));
+    spawn_gated(ex, std::move(op), std::forward<Handler>(h));
   }
 };
 

@@ -174,11 +174,10 @@ public:
     this->start_here([](scope_op& self) { self.launch(); });
   }
 
-  void on_cancel(net::cancellation_type type)
-  {
-    timer_.cancel();
-    this->signal_.emit(type);
-  }
+  // The caller's cancellation goes to the operation; the deadline stays
+  // armed until the operation completes, so an operation that ignores or
+  // loses the request is still cancelled again at the deadline.
+  void on_cancel(net::cancellation_type type) { this->signal_.emit(type); }
 
 private:
   void launch()
@@ -194,10 +193,7 @@ private:
                                                 [weak]
                                                 {
                                                   if (auto self = weak.lock())
-                                                  {
-                                                    std::lock_guard lk(self->mu_);
-                                                    self->cancel_now(false);
-                                                  }
+                                                    self->step([](scope_op& s) { s.cancel_now(false); });
                                                 });
                                     });
       registered_ = open;
@@ -264,7 +260,7 @@ auto initiate_scope(std::optional<duration> d, Op&& op, std::shared_ptr<scope_st
       [](auto handler, std::optional<duration> d, op_type op, std::shared_ptr<scope_state> scope)
       {
         using impl = scope_op<op_type, decltype(handler), Mode>;
-        std::make_shared<impl>(std::move(handler), d, std::move(op), std::move(scope))->start();
+        allocate_shared_op<impl>(std::move(handler), d, std::move(op), std::move(scope))->start();
       },
       token, d, std::forward<Op>(op), std::move(scope));
 }

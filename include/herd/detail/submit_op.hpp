@@ -19,12 +19,10 @@
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/cancellation_type.hpp>
-#include <boost/asio/dispatch.hpp>
 #include <boost/asio/execution/outstanding_work.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 #include <boost/asio/recycling_allocator.hpp>
-#include <boost/asio/system_executor.hpp>
 #include <atomic>
 #include <functional>
 #include <optional>
@@ -59,7 +57,9 @@ struct submit_signature<void>
 template <class R, class F, class Handler>
 class submit_op
 {
-  using handler_executor = net::associated_executor_t<Handler, net::system_executor>;
+  // A handler without an executor of its own completes on the pool's (as an
+  // Asio I/O object's operations complete on the object's executor).
+  using handler_executor = net::associated_executor_t<Handler, net::any_io_executor>;
   using work_executor = std::decay_t<decltype(net::prefer(std::declval<handler_executor>(),
                                                           net::execution::outstanding_work.tracked))>;
   using allocator = typename std::allocator_traits<
@@ -127,7 +127,7 @@ private:
     : impl_(impl),
       f_(std::move(f)),
       handler_(std::move(h)),
-      work_(net::prefer(net::get_associated_executor(handler_, net::system_executor()),
+      work_(net::prefer(net::get_associated_executor(handler_, impl->executor()),
                         net::execution::outstanding_work.tracked)),
       alloc_(alloc)
   {
@@ -144,7 +144,7 @@ private:
       error_ = executor_impl::shutdown_exception();
       impl->on_cancelled_queued();
       impl->release();
-      net::dispatch(*work_, completer{this});
+      net::post(*work_, completer{this}); // never inline: run() is noexcept, the handler may throw
       drop();
       return;
     }
@@ -173,7 +173,7 @@ private:
     }
     impl->on_finished(outcome);
     impl->release();
-    net::dispatch(*work_, completer{this});
+    net::post(*work_, completer{this}); // never inline: run() is noexcept, the handler may throw
     drop();
   }
 

@@ -13,6 +13,7 @@
 
 #include <herd/clock.hpp>
 #include <herd/config.hpp>
+#include <herd/detail/async_base.hpp>
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +40,59 @@ namespace detail
 
 class sync_core;
 
+// What outlives a primitive: its lock, and whether it still exists. A wait
+// holds the anchor, so a timer or a cancellation that reaches the wait after
+// the primitive was destroyed finds `prim == nullptr` under the lock and
+// touches nothing else.
+struct sync_anchor
+{
+  std::mutex mutex;
+  sync_core* prim = nullptr;
+
+  // Calls f(prim) if the primitive still exists, keeping it from being
+  // destroyed meanwhile (its destructor waits for the users to leave).
+  // False if it is gone. f must not wait for the primitive's waiters.
+  template <class F>
+  bool use(F&& f)
+  {
+    users.fetch_add(1);
+    if (gone.load())
+    {
+      leave();
+      return false;
+    }
+    try
+    {
+      f(*prim);
+    }
+    catch (...)
+    {
+      leave();
+      throw;
+    }
+    leave();
+    return true;
+  }
+
+  // Called once by the primitive's destructor.
+  void retire() noexcept
+  {
+    gone.store(true);
+    for (int u = users.load(); u != 0; u = users.load())
+      users.wait(u);
+  }
+
+private:
+  void leave() noexcept
+  {
+    users.fetch_sub(1);
+    users.notify_all();
+  }
+
+  std::atomic<int> users{0};
+  std::atomic<bool> gone{false};
+};
+
 // A wait queued on a synchronisation primitive. While linked it is guarded
 // by the primitive's mutex. complete_ runs exactly once, after the node was
 // unlinked (or was never linked), outside the primitive's lock.
@@ -48,6 +102,7 @@ struct sync_waiter
   sync_waiter* prev_ = nullptr;
   bool linked_ = false;
   sync_core* prim_ = nullptr;
+  std::shared_ptr<sync_anchor> anchor_;
   void (*complete_)(sync_waiter*, boost::system::error_code, std::size_t) noexcept = nullptr;
 
   void complete(boost::system::error_code ec, std::size_t v) noexcept { complete_(this, ec, v); }
@@ -134,7 +189,10 @@ public:
   using executor_type = net::any_io_executor;
 
   // @throws std::invalid_argument naming ex (for the primitive @c who) if ex is empty.
-  sync_core(executor_type ex, const char* who) : ex_(checked(std::move(ex), who)), clock_(&clock_of(ex_)) {}
+  sync_core(executor_type ex, const char* who)
+      : ex_(checked(std::move(ex), who)), clock_(&clock_of(ex_)), anchor_(make_anchor(this)), mutex_(anchor_->mutex)
+  {
+  }
   sync_core(const sync_core&) = delete;
   sync_core& operator=(const sync_core&) = delete;
 
@@ -142,19 +200,29 @@ public:
   herd::clock& get_clock() const noexcept { return *clock_; }
 
   // Takes w out if it is still queued (cancellation, timeout). True if it
-  // was: the caller then completes it.
-  bool withdraw(sync_waiter* w) noexcept
+  // was: the caller then completes it. Safe after the primitive is gone.
+  static bool withdraw(sync_waiter* w) noexcept
   {
-    std::lock_guard lock(mutex_);
-    if (!w->linked_)
+    sync_anchor& a = *w->anchor_;
+    std::lock_guard lock(a.mutex);
+    if (!w->linked_ || a.prim == nullptr)
       return false;
-    list_.remove(w);
-    on_withdrawn();
+    a.prim->list_.remove(w);
+    a.prim->on_withdrawn();
     return true;
   }
 
+  const std::shared_ptr<sync_anchor>& anchor() const noexcept { return anchor_; }
+
 protected:
   ~sync_core() = default;
+
+  static std::shared_ptr<sync_anchor> make_anchor(sync_core* self)
+  {
+    auto a = std::make_shared<sync_anchor>();
+    a->prim = self;
+    return a;
+  }
 
   static executor_type checked(executor_type ex, const char* who)
   {
@@ -174,20 +242,24 @@ protected:
   // Called under the lock after a waiter was withdrawn.
   virtual void on_withdrawn() noexcept {}
 
-  // Completes every queued wait with ec (destructors).
+  // Completes every queued wait with ec and detaches the waits still in
+  // flight from the primitive (destructors: the primitive is gone after it).
   void abandon_all(boost::system::error_code ec) noexcept
   {
+    anchor_->retire();
     sync_waiter* chain = nullptr;
     {
       std::lock_guard lock(mutex_);
       chain = list_.take_all();
+      anchor_->prim = nullptr;
     }
     complete_chain(chain, ec, 0);
   }
 
   executor_type ex_;
   herd::clock* clock_;
-  mutable std::mutex mutex_;
+  std::shared_ptr<sync_anchor> anchor_;
+  std::mutex& mutex_;
   waiter_list list_;
 };
 
@@ -200,7 +272,7 @@ struct withdraw_on_cancel
   {
     if ((type & (net::cancellation_type::terminal | net::cancellation_type::partial |
                  net::cancellation_type::total)) != net::cancellation_type::none &&
-        w_->prim_->withdraw(w_))
+        sync_core::withdraw(w_))
       w_->complete(net::error::operation_aborted, 0);
   }
 };
@@ -237,41 +309,31 @@ struct deliver_size
 // Immediate or queued completion of an untimed wait: the handler runs on its
 // associated executor, never inside the initiating call.
 template <class Handler, class Deliver>
-class sync_wait_op final : public sync_waiter
+class sync_wait_op final : public sync_waiter, public async_base<Handler>
 {
 public:
-  sync_wait_op(Handler&& h, sync_core* prim)
-      : handler_(std::move(h)), work_(tracked(net::get_associated_executor(handler_, prim->get_executor())))
+  sync_wait_op(Handler&& h, sync_core* prim) : async_base<Handler>(std::move(h), prim->get_executor())
   {
     this->prim_ = prim;
+    this->anchor_ = prim->anchor();
     this->complete_ = &on_complete;
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.template emplace<withdraw_on_cancel>(withdraw_on_cancel{this});
+    this->install_cancellation(withdraw_on_cancel{this});
   }
 
 private:
   static void on_complete(sync_waiter* w, boost::system::error_code ec, std::size_t v) noexcept
   {
-    // The posted function owns the op, so a context destroyed with it
-    // queued still frees it.
-    std::unique_ptr<sync_wait_op> self(static_cast<sync_wait_op*>(w));
-    net::any_io_executor ex = self->work_;
-    net::post(ex,
-              [self = std::move(self), ec, v]() mutable
-              {
-                auto slot = net::get_associated_cancellation_slot(self->handler_);
-                if (slot.is_connected())
-                  slot.clear();
-                sync_core* prim = self->prim_;
-                Handler h(std::move(self->handler_));
-                self.reset();
-                Deliver::call(h, ec, v, prim);
-              });
+    auto* self = static_cast<sync_wait_op*>(w);
+    sync_core* prim = self->prim_;
+    // The wait stays allocated until the upcall: its slot filter may run
+    // until then (and finds it unlinked).
+    self->complete_by(
+        [owner = op_owner<sync_wait_op>(self), ec, v, prim](Handler& h) mutable
+        {
+          owner.reset();
+          Deliver::call(h, ec, v, prim);
+        });
   }
-
-  Handler handler_;
-  net::any_io_executor work_;
 };
 
 // A wait with a deadline on the primitive's clock. The handler runs once
@@ -279,25 +341,23 @@ private:
 // have finished, so neither outlives it; a timeout completes with success
 // and value 0 ("false").
 template <class Handler, class Deliver>
-class timed_wait_op final : public sync_waiter
+class timed_wait_op final : public sync_waiter, public async_base<Handler>
 {
 public:
   timed_wait_op(Handler&& h, sync_core* prim)
-      : handler_(std::move(h)), work_(tracked(net::get_associated_executor(handler_, prim->get_executor()))),
-        timer_(work_, prim->get_clock())
+      : async_base<Handler>(std::move(h), prim->get_executor()), timer_(this->get_executor(), prim->get_clock())
   {
     this->prim_ = prim;
+    this->anchor_ = prim->anchor();
     this->complete_ = &on_complete;
   }
 
   // Arms the deadline; must precede queueing, so that a grant can cancel it.
   void arm(duration d)
   {
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.template emplace<withdraw_on_cancel>(withdraw_on_cancel{this});
+    this->install_cancellation(withdraw_on_cancel{this});
     timer_.expires_after(d);
-    timer_.async_wait(net::bind_executor(work_, [this](boost::system::error_code ec) { on_timer(ec); }));
+    timer_.async_wait(net::bind_executor(this->get_executor(), [this](boost::system::error_code ec) { on_timer(ec); }));
   }
 
 private:
@@ -325,7 +385,7 @@ private:
 
   void on_timer(boost::system::error_code ec)
   {
-    if (!ec && prim_->withdraw(this))
+    if (!ec && sync_core::withdraw(this))
     {
       ec_ = {};
       value_ = 0;
@@ -339,25 +399,16 @@ private:
   {
     if (remaining_.fetch_sub(n, std::memory_order_acq_rel) != n)
       return;
-    std::unique_ptr<timed_wait_op> self(this);
-    net::any_io_executor ex = work_;
-    net::post(ex,
-              [self = std::move(self)]() mutable
-              {
-                auto slot = net::get_associated_cancellation_slot(self->handler_);
-                if (slot.is_connected())
-                  slot.clear();
-                sync_core* prim = self->prim_;
-                boost::system::error_code ec = self->ec_;
-                std::size_t v = self->value_;
-                Handler h(std::move(self->handler_));
-                self.reset();
-                Deliver::call(h, ec, v, prim);
-              });
+    sync_core* prim = this->prim_;
+    this->complete_by(
+        [owner = op_owner<timed_wait_op>(this), ec = ec_, v = value_, prim](
+            Handler& h) mutable
+        {
+          owner.reset();
+          Deliver::call(h, ec, v, prim);
+        });
   }
 
-  Handler handler_;
-  net::any_io_executor work_;
   herd::timer timer_;
   std::atomic<int> remaining_{2};
   boost::system::error_code ec_;
@@ -370,32 +421,35 @@ private:
 template <class Deliver, class Handler, class TryNow>
 void start_wait(sync_core* prim, Handler&& handler, TryNow&& try_now)
 {
-  auto* op = new sync_wait_op<std::decay_t<Handler>, Deliver>(std::move(handler), prim);
+  auto* op = new_op<sync_wait_op<std::decay_t<Handler>, Deliver>>(std::move(handler), prim);
   if (std::optional<std::size_t> v = try_now(op))
-    op->complete({}, *v);
+    static_cast<sync_waiter*>(op)->complete({}, *v);
 }
 
 template <class Deliver, class Handler, class TryNow>
 void start_timed_wait(sync_core* prim, duration d, Handler&& handler, TryNow&& try_now)
 {
-  auto* op = new timed_wait_op<std::decay_t<Handler>, Deliver>(std::move(handler), prim);
+  auto* op = new_op<timed_wait_op<std::decay_t<Handler>, Deliver>>(std::move(handler), prim);
   op->arm(d);
   if (std::optional<std::size_t> v = try_now(op))
-    op->complete({}, *v);
+    static_cast<sync_waiter*>(op)->complete({}, *v);
 }
 
 template <class Deliver, class Signature, class CompletionToken, class TryNow>
 auto sync_core::initiate_wait(CompletionToken&& token, TryNow try_now)
 {
   return net::async_initiate<CompletionToken, Signature>(
-      [this, try_now](auto handler) mutable { start_wait<Deliver>(this, std::move(handler), try_now); }, token);
+      initiation_on(get_executor(),
+                    [this, try_now](auto handler) mutable { start_wait<Deliver>(this, std::move(handler), try_now); }),
+      token);
 }
 
 template <class Deliver, class Signature, class CompletionToken, class TryNow>
 auto sync_core::initiate_timed_wait(duration d, CompletionToken&& token, TryNow try_now)
 {
   return net::async_initiate<CompletionToken, Signature>(
-      [this, d, try_now](auto handler) mutable { start_timed_wait<Deliver>(this, d, std::move(handler), try_now); },
+      initiation_on(get_executor(), [this, d, try_now](auto handler) mutable
+                    { start_timed_wait<Deliver>(this, d, std::move(handler), try_now); }),
       token);
 }
 

@@ -107,6 +107,9 @@ struct stop_token_link : cancellable_task
   {
     static_cast<Task*>(this)->cancel(executor_impl::shutdown_exception());
   }
+  std::shared_ptr<void> pin() noexcept override { return self_.lock(); }
+
+  std::weak_ptr<void> self_; // set once by submit, before the task is queued
 };
 
 // A plain task: runs on a pool thread, settles its own state. Only a task
@@ -181,7 +184,7 @@ class coro_task final : public shared_state<R>,
 {
 public:
   coro_task(executor_impl* impl, Fn fn)
-    : impl_(impl), fn_(std::move(fn)), strand_(net::make_strand(impl->executor()))
+    : impl_(impl), fn_(std::move(fn)), keep_(impl->context_keepalive()), strand_(net::make_strand(impl->executor()))
   {
     this->set_owner(impl, true);
   }
@@ -279,10 +282,12 @@ private:
   }
   void on_cancelled_pending() noexcept override { impl_->on_cancelled_queued(); }
   void cancel_for_shutdown() noexcept override { this->cancel(executor_impl::shutdown_exception()); }
+  std::shared_ptr<void> pin() noexcept override { return this->weak_from_this().lock(); }
 
   executor_impl* impl_;
   std::optional<Fn> fn_;
   std::conditional_t<Stop, std::stop_source, no_stop> stop_;
+  std::shared_ptr<void> keep_; // destroyed after strand_: a future may outlive the executor
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
   bool started_ = false; // on strand_

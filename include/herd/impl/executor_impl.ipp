@@ -27,7 +27,7 @@ HERD_DECL executor_impl::executor_impl(std::size_t threads)
   if (threads == 0)
     throw std::invalid_argument("herd::async_executor: threads must be at least 1 (got 0)");
   owned_ = true;
-  ctx_.emplace(static_cast<int>(threads));
+  ctx_ = std::make_shared<net::io_context>(static_cast<int>(threads));
   work_.emplace(ctx_->get_executor());
   threads_.reserve(threads);
   try
@@ -96,13 +96,19 @@ HERD_DECL std::size_t executor_impl::shard_index() noexcept
 
 HERD_DECL void executor_impl::add_cancellable(cancellable_task* t) noexcept
 {
-  std::lock_guard<std::mutex> lk(mutex_);
-  t->prev_ = nullptr;
-  t->next_ = cancellable_;
-  if (cancellable_)
-    cancellable_->prev_ = t;
-  cancellable_ = t;
-  if (cancel_queued_.load(std::memory_order_relaxed))
+  bool cancel = false;
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    t->prev_ = nullptr;
+    t->next_ = cancellable_;
+    if (cancellable_)
+      cancellable_->prev_ = t;
+    cancellable_ = t;
+    cancel = cancel_queued_.load(std::memory_order_relaxed);
+  }
+  // The caller is the running task itself (alive); its stop callbacks are
+  // user code and run with no herd lock held.
+  if (cancel)
     t->cancel_for_shutdown();
 }
 
@@ -163,11 +169,22 @@ HERD_DECL void executor_impl::shutdown(bool wait, bool cancel_futures)
   if (wait && on_own_thread())
     throw std::logic_error("herd::async_executor::shutdown(wait = true) called from one of the executor's own "
                            "tasks; it would wait for itself");
+  if (wait && on_adopted_thread())
+    throw std::logic_error("herd::async_executor::shutdown(wait = true) called on a thread of the adopted "
+                           "executor's context; it would wait for the tasks that thread has to run");
   if (cancel_futures)
   {
-    std::lock_guard<std::mutex> lk(mutex_);
-    cancel_queued_.store(true, std::memory_order_release);
-    for (cancellable_task* t = cancellable_; t; t = t->next_)
+    // Pinned under the lock, cancelled outside it: a stop callback may call
+    // submit or shutdown.
+    std::vector<std::pair<cancellable_task*, std::shared_ptr<void>>> running;
+    {
+      std::lock_guard<std::mutex> lk(mutex_);
+      cancel_queued_.store(true, std::memory_order_release);
+      for (cancellable_task* t = cancellable_; t; t = t->next_)
+        if (auto p = t->pin())
+          running.emplace_back(t, std::move(p));
+    }
+    for (auto& [t, p] : running)
       t->cancel_for_shutdown();
   }
   stopping_.store(true, std::memory_order_seq_cst);
@@ -208,10 +225,14 @@ HERD_DECL void executor_impl::wait_drained()
 HERD_DECL void executor_impl::join_owned()
 {
   {
-    std::lock_guard<std::mutex> lk(mutex_);
-    if (joined_)
+    std::unique_lock<std::mutex> lk(mutex_);
+    if (joining_)
+    {
+      // A concurrent shutdown(true) returns only once the threads are joined.
+      drained_cv_.wait(lk, [this] { return joined_; });
       return;
-    joined_ = true;
+    }
+    joining_ = true;
   }
   // Every task has ended; let the threads finish whatever completion handlers
   // are still queued, then leave.
@@ -219,6 +240,28 @@ HERD_DECL void executor_impl::join_owned()
   for (auto& t : threads_)
     if (t.joinable())
       t.join();
+  {
+    std::lock_guard<std::mutex> lk(mutex_);
+    joined_ = true;
+  }
+  drained_cv_.notify_all();
+}
+
+HERD_DECL bool executor_impl::on_adopted_thread() const noexcept
+{
+  if (owned_ || !adopted_)
+    return false;
+  using io_ex = net::io_context::executor_type;
+  using pool_ex = net::thread_pool::executor_type;
+  if (auto* e = adopted_.target<io_ex>())
+    return e->running_in_this_thread();
+  if (auto* e = adopted_.target<net::strand<io_ex>>())
+    return e->get_inner_executor().running_in_this_thread();
+  if (auto* e = adopted_.target<pool_ex>())
+    return e->running_in_this_thread();
+  if (auto* e = adopted_.target<net::strand<pool_ex>>())
+    return e->get_inner_executor().running_in_this_thread();
+  return false;
 }
 
 HERD_DECL executor_stats executor_impl::stats() const noexcept

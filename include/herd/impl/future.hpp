@@ -11,6 +11,9 @@
 #ifndef HERD_IMPL_FUTURE_HPP
 #define HERD_IMPL_FUTURE_HPP
 
+#include <herd/detail/asio_workarounds.hpp>
+#include <herd/detail/async_base.hpp>
+
 #include <boost/asio/associated_allocator.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
@@ -43,100 +46,62 @@ inline std::exception_ptr aborted_exception()
 }
 
 // One pending async_wait: parked on the state until it settles, then
-// completed on the handler's executor.
+// completed on the handler's executor (always by post: the state settles in
+// a noexcept frame, and the handler may throw).
 template <class T, class Handler>
-class future_wait_op : public waiter_node
+class future_wait_op : public waiter_node, public async_base<Handler, net::system_executor>
 {
-  using handler_executor = net::associated_executor_t<Handler, net::system_executor>;
-  using work_executor = std::decay_t<decltype(net::prefer(std::declval<handler_executor>(),
-                                                          net::execution::outstanding_work.tracked))>;
-  using allocator = typename std::allocator_traits<
-      net::associated_allocator_t<Handler, net::recycling_allocator<void>>>::template rebind_alloc<future_wait_op>;
+  using base = async_base<Handler, net::system_executor>;
 
 public:
-  static void start(std::shared_ptr<shared_state<T>> s, Handler&& h)
-  {
-    allocator alloc(net::get_associated_allocator(h, net::recycling_allocator<void>()));
-    future_wait_op* op = std::allocator_traits<allocator>::allocate(alloc, 1);
-    try
-    {
-      ::new (static_cast<void*>(op)) future_wait_op(std::move(s), std::move(h));
-    }
-    catch (...)
-    {
-      std::allocator_traits<allocator>::deallocate(alloc, op, 1);
-      throw;
-    }
-    auto slot = net::get_associated_cancellation_slot(op->handler_);
-    if (slot.is_connected())
-      slot.template emplace<cancel_handler>(op);
-    if (!op->state_->add_waiter(op))
-      net::post(op->work_, completer{op}); // never complete inside the initiating call
-  }
-
-private:
-  struct completer
-  {
-    future_wait_op* op_;
-    void operator()() { op_->invoke(); }
-  };
-
-  struct cancel_handler
-  {
-    explicit cancel_handler(future_wait_op* op) noexcept : op_(op) {}
-    void operator()(net::cancellation_type type)
-    {
-      constexpr auto supported =
-          net::cancellation_type::terminal | net::cancellation_type::partial | net::cancellation_type::total;
-      if ((type & supported) != net::cancellation_type::none && op_->state_->remove_waiter(op_))
-      {
-        op_->aborted_ = true;
-        net::post(op_->work_, completer{op_});
-      }
-    }
-    future_wait_op* op_;
-  };
-
-  future_wait_op(std::shared_ptr<shared_state<T>> s, Handler&& h)
-    : state_(std::move(s)),
-      handler_(std::move(h)),
-      work_(net::prefer(net::get_associated_executor(handler_, net::system_executor()),
-                        net::execution::outstanding_work.tracked))
+  future_wait_op(Handler&& h, std::shared_ptr<shared_state<T>> s)
+    : base(std::move(h), net::system_executor()), state_(std::move(s))
   {
     this->complete_ = &on_settled;
   }
 
-  static void on_settled(waiter_node* n) noexcept
+  static void start(std::shared_ptr<shared_state<T>> s, Handler&& h)
   {
-    auto* op = static_cast<future_wait_op*>(n);
-    net::dispatch(op->work_, completer{op});
+    future_wait_op* op = new_op<future_wait_op>(std::move(h), std::move(s));
+    op->install_cancellation(cancel_handler{op});
+    if (!op->state_->add_waiter(op))
+      op->settle(false); // posted: never completes inside the initiating call
   }
 
-  // Runs on the handler's executor: clear the slot, free the op, then upcall.
-  void invoke()
+private:
+  struct cancel_handler
   {
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.clear();
-    Handler handler(std::move(handler_));
-    std::shared_ptr<shared_state<T>> s(std::move(state_));
-    const bool aborted = aborted_;
-    allocator alloc(net::get_associated_allocator(handler, net::recycling_allocator<void>()));
-    this->~future_wait_op();
-    std::allocator_traits<allocator>::deallocate(alloc, this, 1);
+    future_wait_op* op_;
+    void operator()(net::cancellation_type)
+    {
+      if (op_->state_->remove_waiter(op_))
+        op_->settle(true);
+    }
+  };
 
-    if constexpr (std::is_void_v<T>)
-      std::move(handler)(aborted ? aborted_exception() : s->error());
-    else if (aborted)
-      std::move(handler)(aborted_exception(), wait_value_t<T>());
-    else
-      std::move(handler)(s->error(), wait_value(s));
+
+  static void on_settled(waiter_node* n) noexcept { static_cast<future_wait_op*>(n)->settle(false); }
+
+  // Posts the completion, which owns the handler and the op: the op stays
+  // allocated until the upcall (its slot filter may run until then and finds
+  // it no longer parked), which frees it before invoking the handler.
+  void settle(bool aborted) noexcept
+  {
+    this->complete_by(
+        [owner = op_owner<future_wait_op>(this), aborted](Handler& handler) mutable
+        {
+          std::shared_ptr<shared_state<T>> s = owner->state_;
+          owner.reset();
+          if constexpr (std::is_void_v<T>)
+            std::move(handler)(aborted ? aborted_exception() : s->error());
+          else if (aborted)
+            std::move(handler)(aborted_exception(), wait_value_t<T>());
+          else
+            std::move(handler)(s->error(), wait_value(s));
+        });
   }
 
   std::shared_ptr<shared_state<T>> state_;
-  Handler handler_;
-  work_executor work_;
-  bool aborted_ = false;
 };
 
 class initiate_future_wait

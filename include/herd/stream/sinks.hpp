@@ -12,6 +12,7 @@
 #define HERD_STREAM_SINKS_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/async_base.hpp>
 #include <herd/detail/stream_core.hpp>
 #include <herd/error.hpp>
 #include <herd/stream.hpp>
@@ -24,6 +25,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <atomic>
 #include <exception>
 #include <memory>
 #include <mutex>
@@ -37,25 +39,30 @@ namespace detail
 {
 
 // Pulls a stream to its end, feeding each value to Sink::accept (on the
-// thread that delivered it), then completes with Sink::take(). Cancelling it
-// stops the stream and completes at once with cancelled_error.
+// thread that delivered it, with no herd lock held), then completes with
+// Sink::take(). Cancelling it stops the stream and completes with
+// cancelled_error; a cancellation requested while accept runs (the sink's
+// body cancelling its own operation, say) takes effect when accept returns.
 template <class T, class Handler, class Sink>
-class drain_op : public std::enable_shared_from_this<drain_op<T, Handler, Sink>>
+class drain_op : public async_base<Handler>, public std::enable_shared_from_this<drain_op<T, Handler, Sink>>
 {
-public:
-  using executor_type = net::associated_executor_t<Handler, net::any_io_executor>;
+  enum : int
+  {
+    idle,
+    accepting,
+    cancel_pending,
+    done
+  };
 
+public:
   drain_op(Handler&& h, std::shared_ptr<stream_node<T>> node, Sink&& sink)
-      : handler_(std::move(h)), ex_(net::get_associated_executor(handler_, node->get_executor())),
-        work_(tracked(ex_)), node_(std::move(node)), sink_(std::move(sink))
+      : async_base<Handler>(std::move(h), node->get_executor()), node_(std::move(node)), sink_(std::move(sink))
   {
   }
 
   void start()
   {
-    auto slot = net::get_associated_cancellation_slot(handler_);
-    if (slot.is_connected())
-      slot.assign([self = this->shared_from_this()](net::cancellation_type) { self->on_cancel(); });
+    this->install_cancellation([self = this->shared_from_this()](net::cancellation_type) { self->on_cancel(); });
     pull_next();
   }
 
@@ -67,81 +74,94 @@ private:
 
   void on_item(stream_item<T> item)
   {
-    std::unique_lock lk(mu_);
-    if (done_)
-      return;
     // The item, then whatever is ready now without a round trip.
     while (item.index() == 2)
     {
+      int expected = idle;
+      if (!state_.compare_exchange_strong(expected, accepting))
+        return; // cancelled meanwhile: finished already
+      std::exception_ptr failure;
       try
       {
         sink_.accept(std::get<2>(std::move(item)));
       }
       catch (...)
       {
-        done_ = true;
-        lk.unlock();
+        failure = std::current_exception();
+      }
+      expected = accepting;
+      if (!state_.compare_exchange_strong(expected, failure ? done : idle))
+      {
+        // A cancellation came while accept ran.
+        state_.store(done);
         node_->stop();
-        finish(std::current_exception(), false);
+        finish(cancelled());
+        return;
+      }
+      if (failure)
+      {
+        node_->stop();
+        finish(failure);
         return;
       }
       if (!node_->try_pull(item))
       {
-        lk.unlock();
         pull_next();
         return;
       }
     }
-    done_ = true;
-    lk.unlock();
-    finish(item.index() == 1 ? std::get<1>(std::move(item)) : std::exception_ptr(), false);
+    int expected = idle;
+    if (state_.compare_exchange_strong(expected, done))
+      finish(item.index() == 1 ? std::get<1>(std::move(item)) : std::exception_ptr());
   }
 
   void on_cancel()
   {
+    int expected = idle;
+    if (state_.compare_exchange_strong(expected, done))
     {
-      std::lock_guard lk(mu_);
-      if (done_)
-        return;
-      done_ = true;
+      node_->stop();
+      finish(cancelled());
+      return;
     }
-    node_->stop();
-    finish(std::make_exception_ptr(cancelled_error("herd::streams: the sink was cancelled; the stream is stopped")),
-           true);
+    if (expected == accepting)
+      state_.compare_exchange_strong(expected, cancel_pending); // the accepting thread finishes
   }
 
-  // After done_ is set no accept runs: the sink is ours.
-  void finish(std::exception_ptr e, bool from_cancel)
+  static std::exception_ptr cancelled()
   {
-    auto f = [self = this->shared_from_this(), e]() mutable
-    {
-      auto slot = net::get_associated_cancellation_slot(self->handler_);
-      if (slot.is_connected())
-        slot.clear();
-      Handler h(std::move(self->handler_));
-      if constexpr (std::is_void_v<decltype(self->sink_.take())>)
-      {
-        std::move(h)(e);
-      }
-      else
-      {
-        auto r = self->sink_.take();
-        std::move(h)(e, std::move(r));
-      }
-    };
-    if (from_cancel)
-      net::post(ex_, std::move(f));
-    else
-      net::dispatch(ex_, std::move(f));
+    return std::make_exception_ptr(cancelled_error("herd::streams: the sink was cancelled; the stream is stopped"));
   }
 
-  Handler handler_;
-  executor_type ex_;
-  net::any_io_executor work_;
+  // Once done_ is set no accept runs: the sink is ours. The handler is posted;
+  // the posted completion keeps the op (and so the stream node) alive until
+  // it runs, since finish may be called from inside the node's own pull
+  // callback, which must not destroy the node under it. It releases them
+  // before the handler runs (Asio's rule: an operation's state is gone by
+  // its upcall), so a handler that lets its caller destroy the io_context
+  // (use_future, on the system executor) cannot race the node's teardown.
+  void finish(std::exception_ptr e)
+  {
+    auto self = this->shared_from_this();
+    if constexpr (std::is_void_v<decltype(sink_.take())>)
+      this->complete_by(
+          [self, e = std::move(e)](Handler& h) mutable
+          {
+            self.reset();
+            std::move(h)(std::move(e));
+          });
+    else
+      this->complete_by(
+          [self, e = std::move(e), r = sink_.take()](Handler& h) mutable
+          {
+            self.reset();
+            std::move(h)(std::move(e), std::move(r));
+          });
+  }
+
   std::shared_ptr<stream_node<T>> node_;
   Sink sink_;
-  std::mutex mu_;
-  bool done_ = false;
+  std::atomic<int> state_{idle};
 };
 
 template <class T, class Sig, class Sink, class Token>
@@ -151,8 +171,7 @@ auto async_drain(std::shared_ptr<stream_node<T>> node, Sink sink, Token&& token)
       [](auto handler, std::shared_ptr<stream_node<T>> node, Sink sink)
       {
         using H = decltype(handler);
-        auto op = std::make_shared<drain_op<T, H, Sink>>(std::move(handler), std::move(node), std::move(sink));
-        op->start();
+        allocate_shared_op<drain_op<T, H, Sink>>(std::move(handler), std::move(node), std::move(sink))->start();
       },
       token, std::move(node), std::move(sink));
 }

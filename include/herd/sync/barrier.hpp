@@ -38,7 +38,7 @@ namespace herd
  * @e Distinct @e objects: Safe.@n
  * @e Shared @e objects: Safe.
  */
-class barrier : private detail::sync_core
+class barrier final : private detail::sync_core
 {
 public:
   using executor_type = net::any_io_executor;

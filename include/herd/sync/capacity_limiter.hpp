@@ -30,7 +30,7 @@ namespace herd
  * @e Distinct @e objects: Safe.@n
  * @e Shared @e objects: Safe.
  */
-class capacity_limiter : public semaphore
+class capacity_limiter final : public semaphore
 {
 public:
   /// A limiter lending at most @c total permits at once.

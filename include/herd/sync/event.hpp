@@ -30,7 +30,7 @@ namespace herd
  * @e Distinct @e objects: Safe.@n
  * @e Shared @e objects: Safe.
  */
-class event : private detail::sync_core
+class event final : private detail::sync_core
 {
 public:
   using executor_type = net::any_io_executor;

@@ -41,8 +41,15 @@ namespace herd
  * @e Distinct @e objects: Safe.@n
  * @e Shared @e objects: Safe.
  */
+namespace detail
+{
+class semaphore_ref;
+}
+
 class semaphore : protected detail::sync_core
 {
+  friend class detail::semaphore_ref;
+
 public:
   using executor_type = net::any_io_executor;
 
@@ -98,7 +105,9 @@ public:
   }
 
   /// Completes every queued wait with operation_aborted.
-  ~semaphore() { abandon_all(net::error::operation_aborted); }
+  /** Virtual: a semaphore has virtual members and capacity_limiter derives
+      from it, so deleting either through a `semaphore*` is well defined. */
+  virtual ~semaphore() { abandon_all(net::error::operation_aborted); }
 
   using detail::sync_core::get_executor;
 
@@ -119,7 +128,7 @@ public:
    */
   void release(std::size_t n = 1)
   {
-    if (!release_impl(static_cast<std::int64_t>(n)))
+    if (n > max() || !release_impl(static_cast<std::int64_t>(n)))
       throw std::logic_error("herd::semaphore::release: releasing " + std::to_string(n) +
                              " would exceed the maximum count " + std::to_string(max_.load()));
   }
@@ -306,6 +315,47 @@ protected:
   std::atomic<std::int64_t> max_;
 };
 
+namespace detail
+{
+
+// A semaphore reached through its anchor, for herd objects that may outlive
+// it (a task given it as submit_options::limiter): after the semaphore is
+// destroyed, release() does nothing and async_acquire completes with
+// operation_aborted.
+class semaphore_ref
+{
+public:
+  explicit semaphore_ref(semaphore* s) : anchor_(s ? s->anchor() : nullptr) {}
+
+  explicit operator bool() const noexcept { return anchor_ != nullptr; }
+
+  void release() noexcept
+  {
+    anchor_->use([](sync_core& c) { static_cast<semaphore&>(c).release_noexcept(1); });
+  }
+
+  template <class Handler>
+  void async_acquire(Handler&& h)
+  {
+    bool started = false;
+    anchor_->use(
+        [&](sync_core& c)
+        {
+          static_cast<semaphore&>(c).async_acquire(std::move(h));
+          started = true;
+        });
+    if (!started)
+    {
+      auto ex = net::get_associated_executor(h);
+      net::post(ex, [h = std::move(h)]() mutable { std::move(h)(net::error::operation_aborted); });
+    }
+  }
+
+private:
+  std::shared_ptr<sync_anchor> anchor_;
+};
+
+} // namespace detail
 } // namespace herd
 
 #endif // HERD_SYNC_SEMAPHORE_HPP

@@ -33,7 +33,7 @@ namespace herd
  * @e Distinct @e objects: Safe.@n
  * @e Shared @e objects: Safe.
  */
-class wait_group : private detail::sync_core
+class wait_group final : private detail::sync_core
 {
 public:
   using executor_type = net::any_io_executor;
