@@ -462,6 +462,26 @@ BOOST_AUTO_TEST_CASE(settled_form_timeout_and_leaving_early)
   BOOST_TEST(f.clock.pending() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(leaving_early_under_leave_pending_withdraws_the_parked_waits)
+{
+  // The inputs go on, but the stream's waits on them are withdrawn: no work
+  // of the stream is left on the executor, so run() returns.
+  clock_fixture f;
+  promises p(3);
+  {
+    auto s = herd::async_gather_iter(f.ex, p.fs, {.on_failure = failure_policy::leave_pending});
+    p.ps[1].set_value(7);
+    BOOST_TEST(pull(f, s)->second == 7);
+  }
+  f.poll();
+  BOOST_TEST(f.ctx.stopped()); // poll() ran out of work: nothing is parked
+  BOOST_TEST((p.fs[0].state() == task_state::pending));
+  BOOST_TEST((p.fs[2].state() == task_state::pending));
+  p.ps[0].set_value(1); // an input that ends later finds no wait
+  f.poll();
+  BOOST_TEST(f.ctx.stopped());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(zip)

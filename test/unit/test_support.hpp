@@ -160,6 +160,30 @@ struct recorder
   }
 };
 
+// Counts the allocations made through it.
+template <class T>
+struct counting_allocator
+{
+  using value_type = T;
+  std::atomic<int>* count;
+  explicit counting_allocator(std::atomic<int>* c) noexcept : count(c) {}
+  template <class U>
+  counting_allocator(const counting_allocator<U>& o) noexcept : count(o.count)
+  {
+  }
+  T* allocate(std::size_t n)
+  {
+    ++*count;
+    return std::allocator<T>().allocate(n);
+  }
+  void deallocate(T* p, std::size_t n) noexcept { std::allocator<T>().deallocate(p, n); }
+  template <class U>
+  bool operator==(const counting_allocator<U>& o) const noexcept
+  {
+    return count == o.count;
+  }
+};
+
 } // namespace herd::test
 
 // A test case whose body is a coroutine: CO_TEST_CASE(name, decorators...) { co_await ...; }

@@ -231,6 +231,18 @@ BOOST_AUTO_TEST_CASE(thread_mode_owns_a_thread_and_sync_mode_runs_in_the_caller)
   BOOST_TEST(unused.poll() == 0u); // thread and sync workers never touch ex
 }
 
+BOOST_AUTO_TEST_CASE(a_moved_from_worker_says_so)
+{
+  net::io_context ctx;
+  auto w = herd::make_worker<account>(ctx.get_executor(), worker_mode::strand);
+  auto v = std::move(w);
+  BOOST_TEST((v.mode() == worker_mode::strand));
+  BOOST_CHECK_THROW((void)w.mode(), std::logic_error); // was a null dereference
+  BOOST_CHECK_THROW(w.call(&account::deposit, 1), herd::shutdown_error);
+  BOOST_TEST(w.load() == 0u);
+  w.stop(); // a no-op
+}
+
 BOOST_AUTO_TEST_CASE(bad_arguments_are_named)
 {
   try
