@@ -2,8 +2,8 @@
 # Sets up a Debian 12 machine for herd (installs only what is missing),
 # builds with CMake + Ninja (+ ccache), then runs the demo or the tests.
 #
-#   bash tools/bootstrap.sh demo    build, then run the tour (examples/tour)
-#   bash tools/bootstrap.sh test    build, then run every test through ctest
+#   bash tools/bootstrap.sh demo    build the tour (examples/tour) and the library, run it
+#   bash tools/bootstrap.sh test    build everything, then run every test through ctest
 #
 # Environment: HERD_BUILD_DIR (default: build), HERD_CMAKE_ARGS (extra
 # arguments for the CMake configure step).
@@ -37,12 +37,17 @@ build=${HERD_BUILD_DIR:-build}
 export CCACHE_DIR=${CCACHE_DIR:-${HOME:-/tmp}/.cache/ccache}
 # ccache and precompiled headers: needed so the unit tests' PCH is cacheable.
 export CCACHE_SLOPPINESS=${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}
+# Paths relative to the checkout, and the working directory not hashed: a
+# clone in another folder (CI's) hits what an earlier build cached.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-1}
 # shellcheck disable=SC2086
 cmake -S . -B "$build" -G Ninja ${HERD_CMAKE_ARGS:-}
-cmake --build "$build"
 
 if [ "$mode" = demo ]; then
+  cmake --build "$build" --target tour # only what the demo needs
   "$build/examples/tour/tour"
 else
+  cmake --build "$build"
   ctest --test-dir "$build" --output-on-failure
 fi
