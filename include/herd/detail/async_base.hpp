@@ -81,10 +81,14 @@ Op* new_op(Handler&& h, Args&&... args)
   return op;
 }
 
+// (The allocator comes from the one the base kept at construction: by now
+// the handler has been moved into its upcall, and a moved-from handler may
+// not answer get_allocator(): experimental::use_promise's dereferences its
+// moved-out state, which UBSan reported.)
 template <class Op>
 void delete_op(Op* op) noexcept
 {
-  auto alloc = op_allocator<Op>(op->handler_);
+  op_allocator_t<typename Op::handler_type, Op> alloc(op->get_allocator());
   op->~Op();
   std::allocator_traits<decltype(alloc)>::deallocate(alloc, op, 1);
 }
@@ -134,7 +138,8 @@ public:
   template <class H>
   async_base(H&& h, const Executor& fallback)
       : handler_(std::forward<H>(h)),
-        work_(net::prefer(net::get_associated_executor(handler_, fallback), net::execution::outstanding_work.tracked))
+        work_(net::prefer(net::get_associated_executor(handler_, fallback), net::execution::outstanding_work.tracked)),
+        alloc_(net::get_associated_allocator(handler_, net::recycling_allocator<void>()))
   {
   }
 
@@ -144,10 +149,9 @@ public:
   // The handler's executor, without work tracking (handed to user code).
   executor_type get_executor() const { return untracked(*work_); }
 
-  allocator_type get_allocator() const
-  {
-    return net::get_associated_allocator(handler_, net::recycling_allocator<void>());
-  }
+  // The handler's associated allocator, as it was at initiation (valid
+  // after the handler has been moved into its upcall).
+  allocator_type get_allocator() const noexcept { return alloc_; }
 
   cancellation_slot_type get_cancellation_slot() const { return net::get_associated_cancellation_slot(handler_); }
 
@@ -258,6 +262,7 @@ private:
   };
 
   std::optional<work_executor> work_;
+  allocator_type alloc_;
 };
 
 // An initiation with an associated executor: the lambda f, whose operation
