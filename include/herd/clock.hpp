@@ -40,6 +40,8 @@ class clock;
 namespace detail
 {
 
+struct clock_access;
+
 // One pending wait of a herd::timer on a virtual clock.
 struct timer_node
 {
@@ -89,6 +91,7 @@ protected:
 
 private:
   friend class timer;
+  friend struct detail::clock_access;
 
   // A virtual clock's timer queue. arm() queues the node; disarm() takes it
   // back (false if it already fired); disarm_all() takes back every node of
@@ -102,6 +105,14 @@ private:
 
 namespace detail
 {
+
+// Arms and disarms a timer_node on a clock, for herd's own blocking waits
+// (detail/multi_wait.hpp), which wait on a virtual clock without a timer.
+struct clock_access
+{
+  static void arm(herd::clock& c, timer_node* n) { c.arm(n); }
+  static bool disarm(herd::clock& c, timer_node* n) noexcept { return c.disarm(n); }
+};
 
 class steady_clock_source final : public clock
 {

@@ -48,6 +48,11 @@ struct gather_options
   failure_policy on_failure = failure_policy::cancel_pending;
   progress_option progress = {};
   polling_algorithm polling = polling_algorithm::adaptive;
+  /// The clock @c timeout runs on (see wait_options::clock): nullptr picks
+  /// the clock of the executor of the first unfinished input, else
+  /// herd::system_clock(). The asynchronous forms ignore it: their timeout
+  /// runs on the clock of the handler's executor.
+  herd::clock* clock = nullptr;
 };
 
 namespace detail {
@@ -61,7 +66,7 @@ inline void gather_states(multi_wait& mw, const gather_options& o, bool fail_fas
   std::optional<std::size_t> failed;
   try
   {
-    wait_states(mw, deadline_after(o.timeout), progress, call,
+    wait_states(mw, deadline_after(o.timeout, o.clock, mw), progress, call,
                 [&](std::size_t settled)
                 {
                   if (fail_fast)
@@ -180,7 +185,7 @@ auto gather(R& fs, const gather_options& options = {})
   std::exception_ptr failure;
   detail::progress_reporter progress(options.progress, n);
   detail::poll_foreign(
-      fs, detail::deadline_after(options.timeout), options.polling, progress, "herd::gather",
+      fs, detail::deadline_after(options.timeout, options.clock), options.polling, progress, "herd::gather",
       [&](std::size_t i, auto& f)
       {
         try
@@ -212,7 +217,7 @@ auto gather_settled(R& fs, const gather_options& options = {})
   std::vector<std::optional<outcome<value>>> slots(n);
   detail::progress_reporter progress(options.progress, n);
   detail::poll_foreign(
-      fs, detail::deadline_after(options.timeout), options.polling, progress, "herd::gather_settled",
+      fs, detail::deadline_after(options.timeout, options.clock), options.polling, progress, "herd::gather_settled",
       [&](std::size_t i, auto& f)
       {
         try
@@ -244,7 +249,7 @@ public:
 
   gather_view(std::vector<Key> keys, std::vector<Future> fs, const gather_options& o)
     : keys_(std::move(keys)), futures_(std::move(fs)), options_(o),
-      cursor_(detail::states_of(futures_), detail::deadline_after(o.timeout)), progress_(options_.progress, futures_.size())
+      cursor_(detail::states_of(futures_), o.timeout, o.clock), progress_(options_.progress, futures_.size())
   {
   }
   gather_view(const gather_view&) = delete;

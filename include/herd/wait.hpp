@@ -49,6 +49,12 @@ struct wait_options
   progress_option progress = {};
   /// How foreign (std::) futures are polled; herd futures never poll.
   polling_algorithm polling = polling_algorithm::adaptive;
+  /// The clock @c timeout runs on. nullptr: the clock of the executor that
+  /// runs the first unfinished input (herd::clock_of; so a manual clock
+  /// installed on a pool drives the timeouts of waits on its tasks), else
+  /// herd::system_clock(). On a virtual clock the waiting thread wakes when
+  /// another thread advances the clock past the deadline.
+  herd::clock* clock = nullptr;
 };
 
 /// What herd::wait returns: the inputs split by whether they had finished.
@@ -117,7 +123,7 @@ wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& o
     detail::multi_wait mw(std::move(states));
     detail::progress_reporter progress(options.progress, mw.size());
     std::size_t failures_seen = 0, checked = 0;
-    detail::wait_states(mw, detail::deadline_after(options.timeout), progress, "herd::wait",
+    detail::wait_states(mw, detail::deadline_after(options.timeout, options.clock, mw), progress, "herd::wait",
                         [&](std::size_t settled)
                         {
                           if (settled == mw.size())
@@ -151,7 +157,7 @@ wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& o
   bool failed = false;
   auto copy = fs; // shared futures: reading them leaves the inputs untouched
   detail::poll_foreign(
-      copy, detail::deadline_after(options.timeout), options.polling, progress, "herd::wait",
+      copy, detail::deadline_after(options.timeout, options.clock), options.polling, progress, "herd::wait",
       [&](std::size_t, auto& f)
       {
         if (options.when != return_when::first_exception)
@@ -385,8 +391,8 @@ class completion_view : public detail::completion_range<completion_view<Future>>
 public:
   using iterator = detail::completion_iterator<completion_view, const Future>;
 
-  completion_view(std::vector<Future> fs, std::optional<duration> timeout)
-    : futures_(std::move(fs)), cursor_(detail::states_of(futures_), detail::deadline_after(timeout))
+  completion_view(std::vector<Future> fs, std::optional<duration> timeout, herd::clock* clock)
+    : futures_(std::move(fs)), cursor_(detail::states_of(futures_), timeout, clock)
   {
   }
   completion_view(const completion_view&) = delete;
@@ -415,15 +421,18 @@ private:
  * are yielded.
  *
  * @throws herd::timeout_error from the iteration when @c timeout (for the
- * whole iteration) passes before the next input finishes.
+ * whole iteration, from this call) passes before the next input finishes.
+ * The timeout runs on @c clock; nullptr picks it as wait_options::clock
+ * says (the inputs' executor's clock, else the system clock).
  */
 template <detail::herd_future_range R>
-completion_view<detail::range_future_t<R>> as_completed(const R& fs, std::optional<duration> timeout = std::nullopt)
+completion_view<detail::range_future_t<R>> as_completed(const R& fs, std::optional<duration> timeout = std::nullopt,
+                                                        herd::clock* clock = nullptr)
 {
   std::vector<detail::range_future_t<R>> v;
   for (const auto& e : fs)
     v.push_back(detail::future_of(e));
-  return completion_view<detail::range_future_t<R>>(std::move(v), timeout);
+  return completion_view<detail::range_future_t<R>>(std::move(v), timeout, clock);
 }
 
 } // namespace herd

@@ -3,6 +3,7 @@
 
 #include <herd/async_executor.hpp>
 #include <herd/gather.hpp>
+#include <herd/testing/manual_clock.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -279,6 +280,49 @@ BOOST_AUTO_TEST_CASE(gather_over_executor_tasks, *boost::unit_test::timeout(120)
   one.shutdown();
   BOOST_TEST((mixed[1].state() == task_state::cancelled || mixed[1].state() == task_state::completed));
   herd::test::check_balanced(one.stats());
+}
+
+// gather's and gather_iter's blocking timeouts run on a herd::clock: the
+// inputs' executor's by default, gather_options::clock when given. A timed
+// out gather applies its policy (cancel_pending) to what is unfinished.
+BOOST_AUTO_TEST_CASE(blocking_gather_timeouts_run_on_a_herd_clock, *boost::unit_test::timeout(60))
+{
+  herd::testing::manual_clock clock;
+  herd::async_executor ex(1, clock);
+  herd::promise<void> gate;
+  auto blocker = ex.submit([g = gate.get_future()] { g.wait(); });
+  std::vector<herd::future<int>> fs{ex.submit([] { return 1; })}; // queued behind the blocker
+  const auto t0 = clock.now();
+  bool armed = false;
+  std::thread advancer(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        clock.advance(2h);
+      });
+  BOOST_CHECK_THROW(herd::gather(fs, {.timeout = 2h}), herd::timeout_error);
+  advancer.join();
+  BOOST_TEST(armed);
+  BOOST_TEST((clock.now() == t0 + 2h));
+  BOOST_TEST((fs[0].state() == task_state::cancelled));
+
+  promises p(2);
+  p.ps[1].set_value(5);
+  auto view = herd::gather_iter(p.fs, {.timeout = 10min, .on_failure = herd::failure_policy::leave_pending, .clock = &clock});
+  auto it = view.begin();
+  BOOST_TEST(it->second == 5);
+  std::thread advancer2(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        clock.advance(10min);
+      });
+  BOOST_CHECK_THROW(++it, herd::timeout_error);
+  advancer2.join();
+  BOOST_TEST(armed);
+  BOOST_TEST(clock.pending() == 0u);
+  gate.set_value();
+  blocker.get();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

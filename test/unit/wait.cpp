@@ -2,6 +2,7 @@
 #include "test_support.hpp"
 
 #include <herd/async_executor.hpp>
+#include <herd/testing/manual_clock.hpp>
 #include <herd/wait.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -255,6 +256,96 @@ BOOST_AUTO_TEST_CASE(as_completed_times_out_and_leaving_early_cancels_nothing)
     }
   }
   BOOST_TEST((p.fs[1].state() == task_state::pending));
+}
+
+// A blocking wait's timeout runs on a herd::clock (DESIGN: Time), by default
+// the clock of the inputs' executor: on a manual clock the wait arms one
+// timer at exactly its deadline, and only an advance past it (here from
+// another thread) ends the wait. Before, it read the steady clock and this
+// one-hour wait blocked for an hour.
+BOOST_AUTO_TEST_CASE(a_blocking_timeout_runs_on_the_inputs_executor_clock, *boost::unit_test::timeout(60))
+{
+  herd::testing::manual_clock clock;
+  herd::async_executor ex(1, clock);
+  herd::promise<void> gate;
+  auto f = ex.submit([g = gate.get_future()] { g.wait(); return 1; });
+  const auto t0 = clock.now();
+  bool armed = false;
+  std::optional<herd::clock::time_point> deadline;
+  std::thread advancer(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        deadline = clock.next_deadline();
+        clock.advance(1h - 1ms); // not yet
+        clock.advance(1ms);
+      });
+  std::optional<herd::clock::time_point> ended;
+  try
+  {
+    herd::wait(std::vector{f}, {.timeout = 1h});
+  }
+  catch (const herd::timeout_error& e)
+  {
+    ended = clock.now();
+    BOOST_TEST(std::string(e.what()).find("1 of 1") != std::string::npos);
+  }
+  advancer.join();
+  BOOST_TEST(armed);
+  BOOST_TEST((deadline == t0 + 1h));
+  BOOST_TEST_REQUIRE(ended.has_value());
+  BOOST_TEST((*ended == t0 + 1h));
+  BOOST_TEST(clock.pending() == 0u);
+  BOOST_TEST((f.state() == task_state::running)); // a timeout cancels nothing
+  gate.set_value();
+  BOOST_TEST(f.get() == 1);
+}
+
+// A wait that ends before its deadline takes its timer back; a deadline that
+// has already passed (0 ms) ends the wait at once; options.clock chooses the
+// clock for inputs that have no executor (promises).
+BOOST_AUTO_TEST_CASE(a_blocking_timeout_on_a_chosen_clock_is_taken_back_when_the_wait_ends, *boost::unit_test::timeout(60))
+{
+  herd::testing::manual_clock clock;
+  promises p(2);
+  bool armed = false;
+  std::thread completer(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        p.ps[1].set_value(7);
+      });
+  auto r = herd::wait(p.fs, {.when = return_when::first_completed, .timeout = 1h, .clock = &clock});
+  completer.join();
+  BOOST_TEST(armed);
+  BOOST_TEST(r.done.size() == 1u);
+  BOOST_TEST(r.done[0].get() == 7);
+  BOOST_TEST(clock.pending() == 0u);
+  BOOST_CHECK_THROW(herd::wait(p.fs, {.timeout = 0ms, .clock = &clock}), herd::timeout_error);
+  BOOST_TEST(clock.pending() == 0u);
+}
+
+// as_completed's timeout (for the whole iteration) runs on the clock given.
+BOOST_AUTO_TEST_CASE(as_completed_times_out_on_the_clock_given, *boost::unit_test::timeout(60))
+{
+  herd::testing::manual_clock clock;
+  promises p(2);
+  p.ps[0].set_value(0);
+  const auto t0 = clock.now();
+  auto view = herd::as_completed(p.fs, 30min, &clock);
+  auto it = view.begin();
+  BOOST_TEST(it->get() == 0);
+  bool armed = false;
+  std::thread advancer(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        clock.advance(30min);
+      });
+  BOOST_CHECK_THROW(++it, herd::timeout_error);
+  advancer.join();
+  BOOST_TEST(armed);
+  BOOST_TEST((clock.now() == t0 + 30min));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

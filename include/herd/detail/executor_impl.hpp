@@ -11,6 +11,7 @@
 #ifndef HERD_DETAIL_EXECUTOR_IMPL_HPP
 #define HERD_DETAIL_EXECUTOR_IMPL_HPP
 
+#include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/detail/shared_state.hpp>
 
@@ -189,6 +190,7 @@ public:
   // thread_pool (where a blocking shutdown would wait for itself).
   HERD_DECL bool on_adopted_thread() const noexcept;
   std::size_t thread_count() const noexcept override { return threads_.size(); }
+  herd::clock* clock_of_tasks() const override { return &herd::clock_of(executor()); }
 
   // Marks the calling thread as running this executor's task, for adopted
   // executors whose threads herd does not own.

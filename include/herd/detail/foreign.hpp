@@ -99,14 +99,15 @@ void poll_foreign(R& fs, const deadline_t& deadline, polling_algorithm algorithm
     auto sleep = std::chrono::duration_cast<std::chrono::steady_clock::duration>(p.next_interval(any));
     if (deadline)
     {
-      const auto now = std::chrono::steady_clock::now();
-      if (now >= *deadline)
+      const auto now = deadline->clock->now();
+      if (now >= deadline->at)
       {
         progress.finish(done);
         throw timeout_error(std::string(call) + ": timed out with " + std::to_string(i - done) + " of " +
                             std::to_string(i) + " input(s) unfinished");
       }
-      sleep = std::min(sleep, *deadline - now);
+      // (On a virtual clock the remaining virtual time only caps the nap.)
+      sleep = std::min(sleep, deadline->at - now);
     }
     std::this_thread::sleep_for(sleep);
   }

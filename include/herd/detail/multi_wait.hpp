@@ -11,6 +11,7 @@
 #ifndef HERD_DETAIL_MULTI_WAIT_HPP
 #define HERD_DETAIL_MULTI_WAIT_HPP
 
+#include <herd/clock.hpp>
 #include <herd/detail/futex.hpp>
 #include <herd/detail/shared_state.hpp>
 
@@ -26,6 +27,13 @@
 namespace herd {
 namespace detail {
 
+// The deadline of a blocking wait: a time on a herd::clock.
+struct blocking_deadline
+{
+  herd::clock* clock = nullptr;
+  herd::clock::time_point at{};
+};
+
 // Parks one waiting thread on many states at once and records the order in
 // which they settle. Push-based: each state's completion wakes the waiter.
 //
@@ -34,6 +42,12 @@ namespace detail {
 // moment it sees enough completions, without waiting for a completing thread
 // to leave its wake-up call, and leaving early (a timeout, first_completed)
 // never blocks either.
+//
+// A timed wait on the real clock waits on a condition variable until the
+// deadline; on a virtual clock (herd::testing::manual_clock) it arms a
+// timer node on the clock instead, whose firing (an advance() past the
+// deadline, on the advancing thread) wakes the waiter. The node lives in the
+// block and holds a reference to it until it fired or was taken back.
 class multi_wait
 {
 public:
@@ -71,6 +85,8 @@ public:
     for (std::size_t i = 0; i < b_->states_.size(); ++i)
       if (b_->nodes_[i].registered_ && b_->states_[i]->remove_waiter(&b_->nodes_[i]))
         ++removed;
+    if (b_->deadline_clock_ && clock_access::disarm(*b_->deadline_clock_, &b_->deadline_node_))
+      ++removed; // it will not fire: its reference comes back too
     b_->release(removed + 1);
   }
 
@@ -88,7 +104,7 @@ public:
 
   // Waits until more than `seen` inputs have settled or the deadline passes.
   // Returns the number settled so far.
-  std::size_t wait_more(std::size_t seen, std::optional<std::chrono::steady_clock::time_point> deadline)
+  std::size_t wait_more(std::size_t seen, const std::optional<blocking_deadline>& deadline)
   {
     block& b = *b_;
     if (!deadline)
@@ -108,9 +124,29 @@ public:
       }
       return c;
     }
+    if (!deadline->clock->is_virtual())
+    {
+      std::unique_lock<std::mutex> lk(b.mutex_);
+      ++b.timed_waiters_;
+      b.cv_.wait_until(lk, deadline->at, [&] { return b.order_.size() > seen; });
+      --b.timed_waiters_;
+      return b.order_.size();
+    }
+    if (!b.deadline_clock_)
+    {
+      // Armed once, for every later wait_more of this waiter (the deadline
+      // does not move). arm() fires at once, on this thread, if the
+      // deadline has passed: no lock may be held here.
+      b.deadline_node_.deadline_ = deadline->at;
+      b.deadline_node_.owner_ = &b;
+      b.deadline_node_.fire_ = &on_deadline;
+      b.deadline_clock_ = deadline->clock;
+      b.refs_.fetch_add(1, std::memory_order_relaxed);
+      clock_access::arm(*deadline->clock, &b.deadline_node_);
+    }
     std::unique_lock<std::mutex> lk(b.mutex_);
     ++b.timed_waiters_;
-    b.cv_.wait_until(lk, *deadline, [&] { return b.order_.size() > seen; });
+    b.cv_.wait(lk, [&] { return b.order_.size() > seen || b.deadline_passed_; });
     --b.timed_waiters_;
     return b.order_.size();
   }
@@ -171,7 +207,25 @@ private:
     std::atomic<std::uint32_t> count_{0};      // order_.size()
     std::atomic<std::uint32_t> sleeping_{0};   // an untimed waiter may be parked on count_
     std::atomic<std::uint32_t> refs_{1};
+    // The virtual-clock deadline (see wait_more): deadline_clock_ is set
+    // once by the waiter before arming; deadline_passed_ by the firing.
+    timer_node deadline_node_;
+    herd::clock* deadline_clock_ = nullptr;
+    bool deadline_passed_ = false; // guarded by mutex_
   };
+
+  static void on_deadline(timer_node* n, boost::system::error_code) noexcept
+  {
+    // Fired (or, with operation_aborted, failed by a dying clock): either
+    // way the wait is over.
+    block* b = static_cast<block*>(const_cast<void*>(n->owner_));
+    {
+      std::lock_guard<std::mutex> lk(b->mutex_);
+      b->deadline_passed_ = true;
+    }
+    b->cv_.notify_all();
+    b->release(1); // the node's last touch of the block
+  }
 
   static void on_settled(waiter_node* n) noexcept
   {

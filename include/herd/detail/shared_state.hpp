@@ -31,6 +31,9 @@
 
 namespace herd {
 
+class clock;
+
+
 /// The life cycle of a task or promise.
 enum class task_state : std::uint8_t
 {
@@ -67,6 +70,10 @@ public:
 
   // The number of threads the executor runs on; 0 when unknown (adopted).
   virtual std::size_t thread_count() const noexcept = 0;
+
+  // The clock of the executor's context (herd::clock_of), which the timeout
+  // of a blocking wait on its tasks runs on; nullptr when unknown.
+  virtual herd::clock* clock_of_tasks() const { return nullptr; }
 };
 
 class state_base

@@ -114,13 +114,40 @@ std::vector<range_future_t<R>> futures_of(const R& fs)
   return v;
 }
 
-using deadline_t = std::optional<std::chrono::steady_clock::time_point>;
+using deadline_t = std::optional<blocking_deadline>;
 
-inline deadline_t deadline_after(const std::optional<duration>& timeout)
+// The deadline `timeout` from now on the clock `c`; none without a timeout.
+inline deadline_t deadline_after(const std::optional<duration>& timeout, herd::clock& c)
 {
   if (!timeout)
     return std::nullopt;
-  return std::chrono::steady_clock::now() + *timeout;
+  return blocking_deadline{&c, saturating_add(c.now(), *timeout)};
+}
+
+// The clock of a blocking wait's timeout: `chosen` if given, else the clock
+// of the executor that runs the first unfinished input, else the system clock.
+inline herd::clock& blocking_clock(herd::clock* chosen, const multi_wait& mw)
+{
+  if (chosen)
+    return *chosen;
+  for (std::size_t i = 0; i < mw.size(); ++i)
+    if (const state_base& s = mw.state(i); !s.done() && s.owner())
+      if (herd::clock* c = s.owner()->clock_of_tasks())
+        return *c;
+  return system_clock();
+}
+
+inline deadline_t deadline_after(const std::optional<duration>& timeout, herd::clock* chosen, const multi_wait& mw)
+{
+  if (!timeout)
+    return std::nullopt;
+  return deadline_after(timeout, blocking_clock(chosen, mw));
+}
+
+// A deadline for inputs that know no clock (polled std:: futures).
+inline deadline_t deadline_after(const std::optional<duration>& timeout, herd::clock* chosen)
+{
+  return deadline_after(timeout, chosen ? *chosen : system_clock());
 }
 
 inline bool failed_or_cancelled(const state_base& s) noexcept
@@ -162,8 +189,9 @@ std::size_t wait_states(multi_wait& mw, const deadline_t& deadline, progress_rep
 class completion_cursor
 {
 public:
-  completion_cursor(std::vector<state_base*> states, deadline_t deadline)
-    : mw_(std::move(states)), deadline_(deadline)
+  // The timeout (on the clock given, see blocking_clock) runs from here.
+  completion_cursor(std::vector<state_base*> states, const std::optional<duration>& timeout, herd::clock* c)
+    : mw_(std::move(states)), deadline_(deadline_after(timeout, c, mw_))
   {
   }
 
