@@ -16,6 +16,7 @@
 #include <herd/detail/executor_impl.hpp>
 #include <herd/detail/managed_task.hpp>
 #include <herd/detail/map_driver.hpp>
+#include <herd/detail/map_op.hpp>
 #include <herd/detail/submit_op.hpp>
 #include <herd/detail/task.hpp>
 #include <herd/future.hpp>
@@ -391,6 +392,10 @@ public:
    * @par Completion Signature
    * @code void(std::exception_ptr, std::vector<R>) @endcode
    *
+   * The handler runs on its associated executor, by default the pool's
+   * (never inside this call); the operation's state is allocated with its
+   * associated allocator.
+   *
    * @par Per-Operation Cancellation
    * Terminal, partial and total: no further item starts, the ones in
    * flight are cancelled, and the handler runs once they have ended, with
@@ -401,45 +406,16 @@ public:
   {
     using R = typename detail::map_traits<F, Range>::result_type;
     auto d = make_map_driver<true>(opts, false, std::forward<F>(f), std::forward<Range>(range));
+    // The pool's executor is the initiation's (experimental::use_promise
+    // makes its handler from it) and the handler's default.
+    net::any_io_executor pool = impl_->executor();
     return net::async_initiate<CompletionToken, void(std::exception_ptr, std::vector<R>)>(
-        [](auto handler, auto d)
-        {
-          using handler_type = decltype(handler);
-          auto work = detail::tracked(net::get_associated_executor(handler, detail::default_op_executor()));
-          auto slot = net::get_associated_cancellation_slot(handler);
-          if (slot.is_connected())
-            slot.assign(
-                [weak = std::weak_ptr(d)](net::cancellation_type)
-                {
-                  if (auto p = weak.lock())
-                    p->stop(std::make_exception_ptr(cancelled_error("herd::async_executor::async_map: cancelled")));
-                });
-          auto h = std::make_shared<handler_type>(std::move(handler));
-          d->on_finish(
-              [h, work](auto& drv)
-              {
-                std::exception_ptr e;
-                std::vector<R> out;
-                try
-                {
-                  out = drv.take_results();
-                }
-                catch (...)
-                {
-                  e = std::current_exception();
-                }
-                net::post(work,
-                          [h, e, out = std::move(out)]() mutable
-                          {
-                            auto s = net::get_associated_cancellation_slot(*h);
-                            if (s.is_connected())
-                              s.clear();
-                            std::move (*h)(e, std::move(out));
-                          });
-              });
-          d->start();
-        },
-        token, std::move(d));
+        detail::initiation_on(pool,
+                              [](auto handler, net::any_io_executor pool, std::shared_ptr<detail::map_run<R>> d)
+                              {
+                                detail::map_op<R, decltype(handler)>::start(std::move(handler), pool, std::move(d));
+                              }),
+        token, pool, std::shared_ptr<detail::map_run<R>>(std::move(d)));
   }
 
 private:
@@ -563,7 +539,7 @@ public:
     static_assert(!detail::awaitable_traits<R>::value,
                   "herd::async_executor::async_submit runs plain callables; co_spawn coroutines directly");
     return net::async_initiate<CompletionToken, typename detail::submit_signature<R>::type>(
-        detail::initiate_submit(), token, impl_.get(), static_cast<R*>(nullptr), std::forward<F>(f));
+        detail::initiate_submit(impl_.get()), token, static_cast<R*>(nullptr), std::forward<F>(f));
   }
 
   /// Stops accepting tasks; optionally waits, optionally cancels.

@@ -13,6 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/error.hpp>
+#include <herd/detail/async_base.hpp>
 #include <herd/detail/op_traits.hpp>
 #include <herd/future.hpp>
 
@@ -344,60 +345,96 @@ using group_signature = typename exception_signature<R>::type;
 template <class Body>
 using group_body_result = typename std::invoke_result_t<Body&, task_group&>::value_type;
 
-struct initiate_with_task_group
+// with_task_group's operation, on the one base (detail/async_base.hpp): the
+// handler, its work and the cancellation slot; allocated with the handler's
+// allocator, and alive (with the group object and the body) until the
+// completion runs on the handler's executor, where it is released before
+// the handler is called.
+template <class Handler, class Body>
+class group_op : public async_base<Handler>, public std::enable_shared_from_this<group_op<Handler, Body>>
 {
-  template <class Handler, class Body>
-  void operator()(Handler handler, net::any_io_executor ex, Body body) const
+  using R = group_body_result<Body>;
+
+public:
+  group_op(Handler&& h, const net::any_io_executor& ex, Body&& body)
+    : async_base<Handler>(std::move(h), ex), state_(std::make_shared<group_state>(ex)),
+      group_(task_group_access::make(state_)), body_(std::move(body))
   {
-    using R = group_body_result<Body>;
-    auto state = std::make_shared<group_state>(ex);
-    // The group object and the body live until the group completes.
-    struct holder
-    {
-      task_group group;
-      Body body;
-      std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result{};
-    };
-    auto h = std::make_shared<holder>(holder{task_group_access::make(state), std::move(body)});
-    auto work = tracked(net::get_associated_executor(handler, ex));
-    auto slot = net::get_associated_cancellation_slot(handler);
-    auto handler_ptr = std::make_shared<Handler>(std::move(handler));
-    state->on_done(
-        [state, h, handler_ptr, work]()
+  }
+
+  void start()
+  {
+    auto self = this->shared_from_this();
+    state_->on_done([self] { self->finish(); });
+    this->install_cancellation(
+        [weak = std::weak_ptr<group_state>(state_)](net::cancellation_type)
         {
-          std::exception_ptr e = state->error();
-          net::post(work,
-                    [e, h, handler_ptr]() mutable
-                    {
-                      auto s = net::get_associated_cancellation_slot(*handler_ptr);
-                      if (s.is_connected())
-                        s.clear();
-                      if constexpr (std::is_void_v<R>)
-                        std::move(*handler_ptr)(e);
-                      else if (e || !h->result)
-                        std::move(*handler_ptr)(e ? e : std::make_exception_ptr(cancelled_error("herd::task_group")),
-                                                R{});
-                      else
-                        std::move(*handler_ptr)(nullptr, std::move(*h->result));
-                      // The body and the group object are released here, on the handler's executor.
-                    });
+          if (auto s = weak.lock())
+            s->cancel(std::make_exception_ptr(cancelled_error("herd::with_task_group: cancelled")));
         });
-    if (slot.is_connected())
-      slot.assign([weak = std::weak_ptr<group_state>(state)](net::cancellation_type)
-                  {
-                    if (auto s = weak.lock())
-                      s->cancel(std::make_exception_ptr(cancelled_error("herd::with_task_group: cancelled")));
-                  });
     // The body is the group's first child.
-    h->group.spawn(
-        [](std::shared_ptr<holder> h) -> net::awaitable<void>
+    group_.spawn(
+        [](std::shared_ptr<group_op> op) -> net::awaitable<void>
         {
           if constexpr (std::is_void_v<R>)
-            co_await h->body(h->group);
+            co_await op->body_(op->group_);
           else
-            h->result.emplace(co_await h->body(h->group));
-        }(h));
+            op->result_.emplace(co_await op->body_(op->group_));
+        }(std::move(self)));
   }
+
+private:
+  void finish()
+  {
+    std::exception_ptr e = state_->error();
+    this->complete_by(
+        [self = this->shared_from_this(), e](Handler& h) mutable
+        {
+          auto op = std::move(self); // released before the upcall, on the handler's executor
+          if constexpr (std::is_void_v<R>)
+          {
+            op.reset();
+            std::move(h)(e);
+          }
+          else if (e || !op->result_)
+          {
+            op.reset();
+            std::move(h)(e ? e : std::make_exception_ptr(cancelled_error("herd::task_group")), R{});
+          }
+          else
+          {
+            R r = std::move(*op->result_);
+            op.reset();
+            std::move(h)(nullptr, std::move(r));
+          }
+        });
+  }
+
+  std::shared_ptr<group_state> state_;
+  task_group group_;
+  Body body_;
+  std::conditional_t<std::is_void_v<R>, bool, std::optional<R>> result_{};
+};
+
+// The initiation carries the group's executor (the handler's default, and
+// what experimental::use_promise makes its handler from).
+struct initiate_with_task_group
+{
+  using executor_type = net::any_io_executor;
+
+  explicit initiate_with_task_group(executor_type ex) : ex_(std::move(ex)) {}
+
+  executor_type get_executor() const noexcept { return ex_; }
+
+  template <class Handler, class Body>
+  void operator()(Handler&& handler, Body body) const
+  {
+    using op = group_op<std::decay_t<Handler>, Body>;
+    std::decay_t<Handler> h(std::forward<Handler>(handler)); // (use_promise passes an lvalue)
+    allocate_shared_op<op>(std::move(h), ex_, std::move(body))->start();
+  }
+
+  executor_type ex_;
 };
 
 } // namespace detail
@@ -428,8 +465,8 @@ auto with_task_group(net::any_io_executor ex, Body body, CompletionToken&& token
   using R = detail::group_body_result<Body>;
   if (!ex)
     throw std::invalid_argument("herd::with_task_group: ex must not be empty");
-  return net::async_initiate<CompletionToken, detail::group_signature<R>>(detail::initiate_with_task_group(), token,
-                                                                          std::move(ex), std::move(body));
+  return net::async_initiate<CompletionToken, detail::group_signature<R>>(
+      detail::initiate_with_task_group(std::move(ex)), token, std::move(body));
 }
 
 } // namespace herd

@@ -229,12 +229,22 @@ private:
   std::atomic<int> refs_{2};
 };
 
+// The initiation carries the pool's executor: a handler without one of its
+// own completes there, and experimental::use_promise makes its handler from
+// it (without it, Asio would pick the system executor).
 class initiate_submit
 {
 public:
+  using executor_type = net::any_io_executor;
+
+  explicit initiate_submit(executor_impl* impl) noexcept : impl_(impl) {}
+
+  executor_type get_executor() const { return impl_->executor(); }
+
   template <class Handler, class R, class F>
-  void operator()(Handler&& handler, executor_impl* impl, R*, F&& f) const
+  void operator()(Handler&& handler, R*, F&& f) const
   {
+    executor_impl* impl = impl_;
     using op = submit_op<R, std::decay_t<F>, std::decay_t<Handler>>;
     std::decay_t<Handler> h(std::forward<Handler>(handler));
     std::decay_t<F> fn(std::forward<F>(f));
@@ -251,6 +261,9 @@ public:
     }
     impl->end_accept();
   }
+
+private:
+  executor_impl* impl_;
 };
 
 } // namespace detail

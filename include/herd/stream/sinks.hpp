@@ -167,12 +167,17 @@ private:
 template <class T, class Sig, class Sink, class Token>
 auto async_drain(std::shared_ptr<stream_node<T>> node, Sink sink, Token&& token)
 {
+  // The stream's executor is the initiation's (experimental::use_promise
+  // makes its handler from it) and the handler's default.
+  auto ex = node->get_executor();
   return net::async_initiate<Token, Sig>(
-      [](auto handler, std::shared_ptr<stream_node<T>> node, Sink sink)
-      {
-        using H = decltype(handler);
-        allocate_shared_op<drain_op<T, H, Sink>>(std::move(handler), std::move(node), std::move(sink))->start();
-      },
+      initiation_on(std::move(ex),
+                    [](auto handler, std::shared_ptr<stream_node<T>> node, Sink sink)
+                    {
+                      using H = decltype(handler);
+                      allocate_shared_op<drain_op<T, H, Sink>>(std::move(handler), std::move(node), std::move(sink))
+                          ->start();
+                    }),
       token, std::move(node), std::move(sink));
 }
 
