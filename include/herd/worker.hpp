@@ -217,17 +217,29 @@ private:
     for (;;)
     {
       std::optional<job> j;
+      bool destroy = false;
       {
         std::lock_guard lock(self->mu_);
         if (self->queue_.empty())
         {
           self->draining_ = false;
-          if (self->stopped_)
-            self->object_.reset(); // destroyed in its context, after the last call
-          co_return;
+          destroy = self->stopped_ && !self->destroyed_;
+          self->destroyed_ = self->destroyed_ || destroy;
         }
-        j.emplace(std::move(self->queue_.front()));
-        self->queue_.pop_front();
+        else
+        {
+          j.emplace(std::move(self->queue_.front()));
+          self->queue_.pop_front();
+        }
+      }
+      if (!j)
+      {
+        // Destroyed in its context, after the last call, and with no herd
+        // lock held: T's destructor is user code. (Once stopped, no call is
+        // queued again and no other drain starts.)
+        if (destroy)
+          self->object_.reset();
+        co_return;
       }
       if (j->run_remote)
         j->run_remote();
@@ -251,6 +263,7 @@ private:
   std::size_t load_ = 0;
   bool draining_ = false;
   bool stopped_ = false;
+  bool destroyed_ = false; // the drain that destroys the object has claimed it
   std::optional<T> object_;
   std::exception_ptr construction_error_;
 };
@@ -298,7 +311,13 @@ struct worker_thread
  * cancelled (`stop(true)`: their futures end cancelled). The destructor
  * calls stop(false). A thread-mode worker's stop() joins its thread after
  * the last queued call, so it blocks for them (called from a call of the
- * same worker, it detaches the thread instead).
+ * same worker, it detaches the thread instead). A strand-mode worker's
+ * stop() does not block: it has no thread of its own to join, and the
+ * executor it runs on may not be running yet (a worker destroyed before
+ * its `io_context::run()` starts would wait forever). Its queued calls, and
+ * then the object's destruction, run later on the strand; the calls'
+ * futures tell when, and whatever T's methods use must outlive them. T is
+ * constructed and destroyed under no herd lock.
  *
  * worker_mode::process keeps the object in a forked child process. Its
  * type must register the callable methods with HERD_WORKER_METHODS, and

@@ -94,6 +94,19 @@ struct remote_calc
   int base;
 };
 
+// Its destructor re-enters the worker that owns it (reads its load).
+struct reentrant_dtor
+{
+  ~reentrant_dtor()
+  {
+    if (owner)
+      load_seen = static_cast<int>(owner->load());
+  }
+  void attach(herd::worker<reentrant_dtor>* w) { owner = w; }
+  herd::worker<reentrant_dtor>* owner = nullptr;
+  static inline int load_seen = -1;
+};
+
 } // namespace
 
 HERD_WORKER_METHODS(remote_calc, &remote_calc::add, &remote_calc::square, &remote_calc::greet, &remote_calc::range,
@@ -200,6 +213,21 @@ BOOST_AUTO_TEST_CASE(stop_drains_or_cancels_and_later_calls_throw)
     f.poll();
     BOOST_TEST(after.get() == 1);
   }
+}
+
+// The object is destroyed in its context after the last call, with no
+// herd lock held: a destructor that calls back into the worker works (it
+// deadlocked on the worker's own mutex before).
+BOOST_AUTO_TEST_CASE(the_object_is_destroyed_under_no_herd_lock, *boost::unit_test::timeout(60))
+{
+  clock_fixture f;
+  auto w = herd::make_worker<reentrant_dtor>(f.ex, worker_mode::strand);
+  auto attached = w.call(&reentrant_dtor::attach, &w);
+  reentrant_dtor::load_seen = -1;
+  w.stop();
+  f.poll();
+  BOOST_TEST((attached.state() == task_state::completed));
+  BOOST_TEST(reentrant_dtor::load_seen == 0); // it ran, and found no call left
 }
 
 BOOST_AUTO_TEST_CASE(thread_mode_owns_a_thread_and_sync_mode_runs_in_the_caller)
