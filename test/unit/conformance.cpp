@@ -503,14 +503,29 @@ struct hedge_row : composed
   }
 };
 
+// The channel of a stream row outlives the stream's producer, not only the
+// stream: a destroyed (or stopped) stream cancels the producer's pending
+// receive on the channel when the executor next runs, so the env runs it
+// before the channel goes (ASan: a stack-use-after-scope otherwise).
+struct channel_env
+{
+  channel_env(clock_fixture& f, std::size_t capacity) : f_(f), ch(f.ex, capacity) {}
+  ~channel_env()
+  {
+    in = herd::stream<int>();
+    f_.poll();
+  }
+  clock_fixture& f_;
+  net::experimental::channel<void(error_code, int)> ch;
+  herd::stream<int> in = herd::streams::from_channel(ch);
+};
+
 struct next_row : row_base
 {
   static constexpr const char* name = "stream::async_next";
-  struct env
+  struct env : channel_env
   {
-    explicit env(clock_fixture& f) : ch(f.ex, 1) {}
-    net::experimental::channel<void(error_code, int)> ch;
-    herd::stream<int> in = herd::streams::from_channel(ch);
+    explicit env(clock_fixture& f) : channel_env(f, 1) {}
   };
   // Inline: the item is already in the stream (the producer forwarded it).
   static void ready(env& e, clock_fixture& f)
@@ -598,11 +613,9 @@ struct group_row : row_base
 // the stream has already ended when the sink starts.
 struct sink_rows : row_base
 {
-  struct env
+  struct env : channel_env
   {
-    explicit env(clock_fixture& f) : ch(f.ex, 2) {}
-    net::experimental::channel<void(error_code, int)> ch;
-    herd::stream<int> in = herd::streams::from_channel(ch);
+    explicit env(clock_fixture& f) : channel_env(f, 2) {}
   };
   static void send(env& e)
   {
