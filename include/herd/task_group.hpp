@@ -60,29 +60,23 @@ struct child_record
   child_record(const child_record&) = delete;
   child_record& operator=(const child_record&) = delete;
 
-  // Thread-safe: the emission happens on the child's strand, and only once
-  // the child's coroutine has started (see run_child).
+  // Thread-safe: the emission happens on the child's strand; spawn_gated
+  // holds it until the child's coroutine has started (see run_child).
   void cancel()
   {
     cancelled_.store(true, std::memory_order_release);
     net::post(strand_,
               [this, keep = keep_.lock()]
               {
-                if (!keep || finished_)
-                  return;
-                if (started_)
+                if (keep && !finished_)
                   signal_.emit(net::cancellation_type::terminal);
-                else
-                  cancel_pending_ = true;
               });
   }
 
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
   std::weak_ptr<child_record> keep_;
-  bool finished_ = false;       // on the strand
-  bool started_ = false;        // on the strand
-  bool cancel_pending_ = false; // on the strand
+  bool finished_ = false; // on the strand
   std::atomic<bool> cancelled_{false};
   child_record* next_ = nullptr;
   child_record* prev_ = nullptr;
@@ -191,22 +185,15 @@ private:
 };
 
 // Runs a child coroutine on its strand; reports to the group and settles
-// the handle's promise.
-// Boost 1.81 defect: when a co_spawned coroutine's cancellation is emitted
-// before its body starts, co_spawn's entry point throws operation_aborted
-// from `co_await f()` (caught), then again from the `co_await post` it runs
-// after a body that did not switch context, outside any try block: the
-// exception escapes into the io_context's run() (std::terminate on a pool).
-// So a child's cancellation is emitted only after run_child has started
-// (child_record::cancel); one requested earlier fails the child here.
+// the handle's promise. Started through spawn_gated
+// (detail/asio_workarounds.hpp, 2.): a cancellation requested before the
+// child started was held there, and fails the child here.
 template <class T>
 net::awaitable<void> run_child(std::shared_ptr<child_record> self, net::awaitable<T> body, promise<T> p)
 {
-  self->started_ = true;
-  std::exception_ptr e;
   try
   {
-    if (self->cancel_pending_)
+    if (self->cancelled_.load(std::memory_order_acquire))
       throw cancelled_error("herd::task_group: child cancelled before it started");
     if constexpr (std::is_void_v<T>)
     {
@@ -220,14 +207,8 @@ net::awaitable<void> run_child(std::shared_ptr<child_record> self, net::awaitabl
   }
   catch (...)
   {
-    e = std::current_exception();
-  }
-  // Belt and braces for the same defect: nothing after the body may throw.
-  co_await net::this_coro::throw_if_cancelled(false);
-  if (e)
-  {
-    p.set_exception(e);
-    std::rethrow_exception(e);
+    p.set_exception(std::current_exception());
+    throw;
   }
 }
 
@@ -305,13 +286,14 @@ public:
     promise<T> p;
     future<T> f = p.get_future();
     std::shared_ptr<detail::group_state> g = state_;
-    net::co_spawn(child->strand_, detail::run_child<T>(child, std::move(body), std::move(p)),
-                  net::bind_cancellation_slot(child->signal_.slot(),
-                                              [g, child](std::exception_ptr e)
-                                              {
-                                                child->finished_ = true;
-                                                g->child_done(child.get(), e);
-                                              }));
+    detail::spawn_gated(child->strand_, detail::run_child<T>(child, std::move(body), std::move(p)),
+                        net::bind_cancellation_slot(child->signal_.slot(),
+                                                    [g, child](std::exception_ptr e)
+                                                    {
+                                                      child->finished_ = true;
+                                                      g->child_done(child.get(), e);
+                                                    }),
+                        detail::early_cancel::to_body);
     return task_handle<T>(std::move(f), child);
   }
 

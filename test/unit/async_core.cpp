@@ -14,6 +14,8 @@
 //   async_gather, stream::async_next
 #include "test_support.hpp"
 
+#include <herd/detail/asio_workarounds.hpp>
+
 #include <boost/asio/bind_allocator.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -309,6 +311,56 @@ BOOST_AUTO_TEST_CASE(a_coroutine_cancelled_before_it_starts_completes, *boost::u
   BOOST_TEST(!moved.get<0>());
   BOOST_TEST(!moved.get<1>().has_value());
   BOOST_TEST(static_cast<bool>(hedged.get<0>()));
+}
+
+// The one gate (detail::spawn_gated) every coroutine herd starts goes
+// through, given a cancellation before the body ran: emitted into co_spawn,
+// Boost 1.81 would throw operation_aborted out of run(). With abort the
+// body never runs and the handler gets operation_aborted; with to_body (the
+// executor's coroutine tasks, task_group children, stream producers, which
+// see their own stop request) the body runs and completes.
+net::awaitable<int> count_run(int& runs)
+{
+  ++runs;
+  co_return 7;
+}
+
+BOOST_AUTO_TEST_CASE(spawn_gated_holds_a_cancellation_that_comes_first, *boost::unit_test::timeout(60))
+{
+  for (auto early : {herd::detail::early_cancel::abort, herd::detail::early_cancel::to_body})
+  {
+    net::io_context ctx;
+    net::cancellation_signal sig;
+    int runs = 0;
+    int calls = 0;
+    int value = 0;
+    std::exception_ptr error;
+    herd::detail::spawn_gated(net::make_strand(ctx), count_run(runs),
+                              net::bind_cancellation_slot(sig.slot(),
+                                                          [&](std::exception_ptr e, int v)
+                                                          {
+                                                            ++calls;
+                                                            error = e;
+                                                            value = v;
+                                                          }),
+                              early);
+    sig.emit(net::cancellation_type::terminal); // the body has not run yet
+    BOOST_REQUIRE_NO_THROW(ctx.run());
+    BOOST_TEST(calls == 1);
+    if (early == herd::detail::early_cancel::abort)
+    {
+      BOOST_TEST(runs == 0);
+      BOOST_REQUIRE(error);
+      BOOST_CHECK_EXCEPTION(std::rethrow_exception(error), boost::system::system_error,
+                            [](const auto& e) { return e.code() == net::error::operation_aborted; });
+    }
+    else
+    {
+      BOOST_TEST(runs == 1);
+      BOOST_TEST(!error);
+      BOOST_TEST(value == 7);
+    }
+  }
 }
 
 // --- with_timeout: a caller's cancellation does not switch the deadline off.

@@ -29,12 +29,16 @@
 //    then throws operation_aborted out of its entry point, into run() (so
 //    std::terminate on a pool), and never completes the operation; the same
 //    happens after a cancelled body that finished without a context switch.
-//    spawn_gated() below starts every awaitable herd is given as an
-//    operation (with_timeout, move_on_after, cancel_scope, retry, breaker,
-//    hedge, fallback): a cancellation that arrives before the body runs is
-//    held and turned into operation_aborted by the body itself. Executor tasks
+//    spawn_gated() below is the one way herd starts a coroutine: every
+//    awaitable herd is given as an operation (with_timeout, move_on_after,
+//    cancel_scope, retry, breaker, hedge, fallback), executor tasks
 //    (detail/task.hpp), task_group children and stream producers
-//    (detail/stream_core.hpp) apply the same rule to their own coroutines.
+//    (detail/stream_core.hpp). A cancellation that arrives before the body
+//    runs is held, never emitted into co_spawn; it becomes operation_aborted
+//    thrown by the wrapper (early_cancel::abort), or, for the three whose
+//    bodies see their own stop request (early_cancel::to_body), the body runs
+//    and reports the cancellation itself. After the body, the wrapper turns
+//    throw_if_cancelled off, so co_spawn's entry point cannot throw.
 // 3. Channels (asio #1236, #1241, #1318): worked around in detail/stream_core.hpp.
 //    (5., `co_await` of an lvalue future, is below the first.)
 // 4. parallel_group is not thread-safe unless its operations run on one strand
@@ -199,6 +203,13 @@ namespace herd
 namespace detail
 {
 
+// What a cancellation that came before the body started turns into (2. above).
+enum class early_cancel
+{
+  abort,  // the wrapper throws operation_aborted; the body never runs
+  to_body // the body runs: it sees the stop request through its own state
+};
+
 // Holds a cancellation for a co_spawned body until the body runs (2. above).
 struct spawn_gate
 {
@@ -207,6 +218,8 @@ struct spawn_gate
   bool pending = false;
   net::cancellation_signal inner;
 
+  // Called on the emitting thread; the emission into co_spawn is thread-safe
+  // (co_spawn's slot handler dispatches to the coroutine's executor).
   void on_cancel(net::cancellation_type type)
   {
     {
@@ -222,7 +235,7 @@ struct spawn_gate
 };
 
 template <class T>
-net::awaitable<T> gated_body(std::shared_ptr<spawn_gate> gate, net::awaitable<T> body)
+net::awaitable<T> gated_body(std::shared_ptr<spawn_gate> gate, net::awaitable<T> body, early_cancel early)
 {
   bool cancelled = false;
   {
@@ -230,7 +243,7 @@ net::awaitable<T> gated_body(std::shared_ptr<spawn_gate> gate, net::awaitable<T>
     gate->started = true;
     cancelled = gate->pending;
   }
-  if (cancelled)
+  if (cancelled && early == early_cancel::abort)
     throw boost::system::system_error(net::error::operation_aborted, "herd: cancelled before it started");
   std::exception_ptr e;
   std::optional<std::conditional_t<std::is_void_v<T>, int, T>> v;
@@ -269,9 +282,14 @@ T slot_unbound(net::cancellation_slot_binder<T, S>&& h)
 }
 
 // co_spawn(ex, body, handler), with the handler's cancellation emitted to
-// the body only once it has started.
+// the body only once it has started. A handler without a connected slot
+// cannot be cancelled: its body is spawned as it is. A cancellation that
+// came first is handled as `early` says. The handler's slot must be emitted
+// as Asio requires (one emitter at a time); herd's own emitters post to the
+// coroutine's strand.
 template <class T, class Executor, class Handler>
-void spawn_gated(const Executor& ex, net::awaitable<T, net::any_io_executor> body, Handler&& handler)
+void spawn_gated(const Executor& ex, net::awaitable<T, net::any_io_executor> body, Handler&& handler,
+                 early_cancel early = early_cancel::abort)
 {
   std::decay_t<Handler> h(std::forward<Handler>(handler));
   auto slot = net::get_associated_cancellation_slot(h);
@@ -283,7 +301,7 @@ void spawn_gated(const Executor& ex, net::awaitable<T, net::any_io_executor> bod
   auto gate = std::make_shared<spawn_gate>();
   slot.assign([gate](net::cancellation_type type) { gate->on_cancel(type); });
   auto inner = gate->inner.slot();
-  net::co_spawn(ex, gated_body<T>(std::move(gate), std::move(body)),
+  net::co_spawn(ex, gated_body<T>(std::move(gate), std::move(body), early),
                 net::bind_cancellation_slot(inner, slot_unbound(std::move(h))));
 }
 

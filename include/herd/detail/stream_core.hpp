@@ -12,6 +12,7 @@
 #define HERD_DETAIL_STREAM_CORE_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/asio_workarounds.hpp>
 #include <herd/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -416,23 +417,21 @@ auto async_pull(const std::shared_ptr<stream_node<T>>& node, Token&& token)
 }
 
 // The coroutine that runs a producer body on a strand of its own, with a
-// cancellation signal that stop() emits there. Emitted only once the body
-// runs (Boost 1.81: co_spawn throws out of its entry point -- std::terminate
-// -- when a coroutine is cancelled before it starts).
+// cancellation signal that stop() emits there. Started through spawn_gated
+// (detail/asio_workarounds.hpp, 2.): a stop before the body runs is held
+// there, and the body sees it through node->stopped().
 struct producer_control
 {
   explicit producer_control(const net::any_io_executor& ex) : strand(net::make_strand(ex)) {}
   net::strand<net::any_io_executor> strand;
   net::cancellation_signal signal;
-  bool started = false; // on strand
-  bool done = false;    // on strand
+  bool done = false; // on strand
 };
 
 template <class T, class Body>
 net::awaitable<void> run_producer(std::shared_ptr<channel_node<T>> node, std::shared_ptr<producer_control> ctl,
                                   Body body)
 {
-  ctl->started = true;
   std::exception_ptr failure;
   if (!node->stopped())
   {
@@ -445,8 +444,7 @@ net::awaitable<void> run_producer(std::shared_ptr<channel_node<T>> node, std::sh
       failure = std::current_exception();
     }
   }
-  // Disarmed so that a cancelled body still pushes its end (and so that co_spawn's
-  // entry point does not throw, see above).
+  // Disarmed so that a cancelled body still pushes its end.
   co_await net::this_coro::throw_if_cancelled(false);
   if (!node->stopped())
   {
@@ -477,12 +475,12 @@ void start_producer(const std::shared_ptr<channel_node<T>>& node, Body body)
         net::post(ctl->strand,
                   [ctl]
                   {
-                    if (ctl->started && !ctl->done)
+                    if (!ctl->done)
                       ctl->signal.emit(net::cancellation_type::terminal);
                   });
       });
-  net::co_spawn(ctl->strand, run_producer<T>(node, ctl, std::move(body)),
-                net::bind_cancellation_slot(ctl->signal.slot(), [](std::exception_ptr) {}));
+  spawn_gated(ctl->strand, run_producer<T>(node, ctl, std::move(body)),
+              net::bind_cancellation_slot(ctl->signal.slot(), [](std::exception_ptr) {}), early_cancel::to_body);
 }
 
 } // namespace detail

@@ -12,6 +12,7 @@
 #define HERD_DETAIL_TASK_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/asio_workarounds.hpp>
 #include <herd/detail/executor_impl.hpp>
 #include <herd/detail/shared_state.hpp>
 
@@ -20,7 +21,6 @@
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/this_coro.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -206,8 +206,9 @@ public:
     auto self = this->shared_from_this();
     try
     {
-      net::co_spawn(strand_, body(self),
-                    net::bind_cancellation_slot(signal_.slot(), [self](std::exception_ptr e) { self->complete(e); }));
+      spawn_gated(strand_, body(self),
+                  net::bind_cancellation_slot(signal_.slot(), [self](std::exception_ptr e) { self->complete(e); }),
+                  early_cancel::to_body);
     }
     catch (...)
     {
@@ -216,36 +217,22 @@ public:
   }
 
 private:
+  // Started through spawn_gated (detail/asio_workarounds.hpp, 2.): a
+  // request that arrived before the body started was held there and is seen
+  // here, through cancel_requested().
   static net::awaitable<void> body(std::shared_ptr<coro_task> self)
   {
-    self->started_ = true;
-    // A request that arrived before the body started is seen here (it was
-    // not emitted: see request_stop).
     if (self->cancel_requested())
       throw cancelled_error("herd: task cancelled before it started");
-    std::exception_ptr e;
-    try
+    if constexpr (std::is_void_v<R>)
     {
-      if constexpr (std::is_void_v<R>)
-      {
-        co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token());
-        self->set_value();
-      }
-      else
-      {
-        self->set_value(co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token()));
-      }
+      co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token());
+      self->set_value();
     }
-    catch (...)
+    else
     {
-      e = std::current_exception();
+      self->set_value(co_await invoke_bound<Stop>(*self->fn_, self->stop_.get_token()));
     }
-    // Boost 1.81: co_spawn's entry point would throw operation_aborted out
-    // of the coroutine (std::terminate) after a body that was cancelled and
-    // finished without a context switch; see herd/task_group.hpp.
-    co_await net::this_coro::throw_if_cancelled(false);
-    if (e)
-      std::rethrow_exception(e);
   }
 
   void complete(std::exception_ptr e) noexcept
@@ -264,15 +251,9 @@ private:
     stop_.request_stop();
     try
     {
-      // Emitted only once the body runs: Boost 1.81's co_spawn throws out of
-      // its entry point (std::terminate on the pool) when a coroutine is
-      // cancelled before it starts; the body checks cancel_requested() first.
-      net::post(strand_,
-                [self = this->shared_from_this()]
-                {
-                  if (self->started_)
-                    self->signal_.emit(net::cancellation_type::terminal);
-                });
+      // Emitted on the strand, one emitter at a time; spawn_gated holds it
+      // until the body runs.
+      net::post(strand_, [self = this->shared_from_this()] { self->signal_.emit(net::cancellation_type::terminal); });
     }
     catch (...)
     {
@@ -290,7 +271,6 @@ private:
   std::shared_ptr<void> keep_; // destroyed after strand_: a future may outlive the executor
   net::strand<net::any_io_executor> strand_;
   net::cancellation_signal signal_;
-  bool started_ = false; // on strand_
 };
 
 // Runs one task posted on its own (adopted executors).
