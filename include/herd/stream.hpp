@@ -245,6 +245,11 @@ public:
    *
    * With `net::use_awaitable` this is next(), which takes a ready item
    * without a post.
+   *
+   * @par Per-Operation Cancellation
+   * Terminal, partial and total cancellation withdraw the wait and stop the
+   * stream (a stream whose consumer has left has no further use): the
+   * handler completes with `herd::cancelled_error`.
    */
   template <class CompletionToken = net::default_completion_token_t<executor_type>>
   auto async_next(CompletionToken&& token = CompletionToken())

@@ -20,7 +20,8 @@
 //               async_wait (wait.hpp), race, first_success
 //   composed:   with_timeout, move_on_after, with_fallback, async_retry,
 //               circuit_breaker::async_call, cancel_scope::run, hedge
-//   streams:    stream::async_next, streams::to_vector, streams::for_each,
+//   streams:    stream::async_next, streams::to_vector, streams::for_each
+//               (a plain f, and an f that returns an awaitable),
 //               streams::reduce
 //   pool:       async_executor::async_submit (and so to_thread, which is
 //               async_submit on the blocking pool), async_executor::async_map
@@ -47,7 +48,7 @@
 //
 // Not in the matrix: stream_sink::async_push (an Asio channel's async_send
 // under a thin wrapper; the stream suite tests its completion and
-// stream_closed), and the coroutine form of streams::for_each (a co_spawn).
+// stream_closed).
 #include "test_support.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -650,6 +651,21 @@ struct for_each_row : sink_rows
   }
 };
 
+// f is a coroutine: the operation runs a coroutine of its own (through
+// spawn_gated), so the early-cancelled cells check Boost 1.81's co_spawn
+// defect too.
+net::awaitable<void> ignore_item(int) { co_return; }
+
+struct awaiting_for_each_row : sink_rows
+{
+  static constexpr const char* name = "streams::for_each (awaitable f)";
+  template <class T>
+  static auto start(env& e, T&& t)
+  {
+    return herd::streams::for_each(std::move(e.in), &ignore_item, std::forward<T>(t));
+  }
+};
+
 struct reduce_row : sink_rows
 {
   static constexpr const char* name = "streams::reduce";
@@ -973,6 +989,7 @@ BOOST_AUTO_TEST_CASE(streams, *boost::unit_test::timeout(120))
   whole_row<next_row>();
   whole_row<to_vector_row>();
   whole_row<for_each_row>();
+  whole_row<awaiting_for_each_row>();
   whole_row<reduce_row>();
 }
 

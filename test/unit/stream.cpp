@@ -831,6 +831,45 @@ BOOST_AUTO_TEST_CASE(reduce_and_for_each_with_an_awaitable_function)
   BOOST_TEST(seen == (std::vector<int>{1, 2, 3}));
 }
 
+// An f that waits: f(0) sleeps an hour on the manual clock (its state is
+// its parameter; the operation keeps f itself alive).
+net::awaitable<void> wait_an_hour(int) { co_await herd::test::sleep_for(1h); }
+
+bool is_operation_aborted(const std::exception_ptr& e)
+{
+  try
+  {
+    if (e)
+      std::rethrow_exception(e);
+  }
+  catch (const boost::system::system_error& x)
+  {
+    return x.code() == net::error::operation_aborted;
+  }
+  catch (...)
+  {
+  }
+  return false;
+}
+
+BOOST_AUTO_TEST_CASE(cancelling_an_awaiting_for_each_cancels_f_and_stops_the_stream)
+{
+  clock_fixture f;
+  auto log = std::make_shared<producer_log>();
+  net::cancellation_signal sig;
+  herd::test::recorder<std::exception_ptr> r(f.ctx);
+  hs::for_each(endless(f.ex, log), &wait_an_hour, net::bind_cancellation_slot(sig.slot(), r.handler()));
+  f.poll(); // f(0) is waiting
+  BOOST_TEST(r.calls() == 0);
+  BOOST_TEST(!log->exited);
+  sig.emit(net::cancellation_type::partial); // served as terminal
+  f.poll();
+  BOOST_REQUIRE(r.calls() == 1);
+  BOOST_TEST(is_operation_aborted(r.get<0>()));
+  BOOST_TEST(log->exited);
+  BOOST_TEST(f.ctx.stopped()); // the hour's timer was cancelled: nothing left
+}
+
 BOOST_AUTO_TEST_CASE(a_throwing_sink_function_stops_the_stream)
 {
   net::io_context ctx;

@@ -12,6 +12,7 @@
 #define HERD_STREAM_SINKS_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/asio_workarounds.hpp>
 #include <herd/detail/async_base.hpp>
 #include <herd/detail/stream_core.hpp>
 #include <herd/error.hpp>
@@ -181,6 +182,53 @@ auto async_drain(std::shared_ptr<stream_node<T>> node, Sink sink, Token&& token)
       token, std::move(node), std::move(sink));
 }
 
+// The coroutine form of streams::for_each, as one operation on the base: a
+// coroutine on a strand of the stream's executor awaits f(item) for each
+// item. The op keeps f alive while it is awaited (a coroutine lambda's
+// captures stay valid). Cancelling it cancels what the coroutine awaits and
+// stops the stream; cancelled before the coroutine started, it completes
+// with operation_aborted (spawn_gated, detail/asio_workarounds.hpp, 2.).
+template <class T, class F, class Handler>
+class awaiting_for_each_op : public async_base<Handler>,
+                             public std::enable_shared_from_this<awaiting_for_each_op<T, F, Handler>>
+{
+public:
+  awaiting_for_each_op(Handler&& h, const net::any_io_executor& ex, F f)
+      : async_base<Handler>(std::move(h), ex), strand_(net::make_strand(ex)), f_(std::move(f))
+  {
+  }
+
+  void start(stream<T> s)
+  {
+    auto self = this->shared_from_this();
+    std::weak_ptr<awaiting_for_each_op> weak = self;
+    this->install_cancellation(
+        [weak, strand = strand_](net::cancellation_type)
+        {
+          net::post(strand,
+                    [weak]
+                    {
+                      if (auto op = weak.lock())
+                        if (op->pending())
+                          op->signal_.emit(net::cancellation_type::terminal);
+                    });
+        });
+    spawn_gated(strand_, run(self, std::move(s)),
+                net::bind_cancellation_slot(signal_.slot(), [self](std::exception_ptr e) { self->complete(e); }));
+  }
+
+private:
+  static net::awaitable<void> run(std::shared_ptr<awaiting_for_each_op> self, stream<T> s)
+  {
+    while (auto v = co_await s.next())
+      co_await self->f_(std::move(*v));
+  }
+
+  net::strand<net::any_io_executor> strand_;
+  F f_;
+  net::cancellation_signal signal_;
+};
+
 template <class T>
 struct vector_sink
 {
@@ -221,6 +269,11 @@ namespace streams
 
 /// Collects every item; completion signature
 /// `void(std::exception_ptr, std::vector<T>)` (on failure: the items so far).
+/**
+ * @par Per-Operation Cancellation
+ * Terminal, partial and total cancellation stop the stream: the handler
+ * completes with `herd::cancelled_error` and the items so far.
+ */
 template <class T, class CompletionToken = net::default_completion_token_t<net::any_io_executor>>
 auto to_vector(stream<T> s, CompletionToken&& token = CompletionToken())
 {
@@ -232,8 +285,18 @@ auto to_vector(stream<T> s, CompletionToken&& token = CompletionToken())
 /// Calls `f(T)` on every item; completion signature `void(std::exception_ptr)`.
 /**
  * A plain f runs on the stream's executor as items arrive; an f returning
- * `net::awaitable<void>` is awaited before the next item is pulled. An
- * exception from f stops the stream and completes the operation with it.
+ * `net::awaitable<void>` is awaited before the next item is pulled, on a
+ * strand of the stream's executor, and the operation keeps f alive until it
+ * completes (a coroutine lambda may capture). An exception from f stops the
+ * stream and completes the operation with it.
+ *
+ * @par Per-Operation Cancellation
+ * Terminal, partial and total cancellation stop the stream. A plain f: the
+ * handler completes with `herd::cancelled_error` (a request made while f
+ * runs takes effect when it returns). An awaitable f: what the coroutine
+ * awaits is cancelled (terminal), and the handler completes with its
+ * exception (a `boost::system::system_error` holding
+ * `net::error::operation_aborted`, or the exception f lets out).
  */
 template <class T, class F, class CompletionToken = net::default_completion_token_t<net::any_io_executor>>
 auto for_each(stream<T> s, F f, CompletionToken&& token = CompletionToken())
@@ -242,14 +305,15 @@ auto for_each(stream<T> s, F f, CompletionToken&& token = CompletionToken())
   if constexpr (std::is_same_v<std::invoke_result_t<F&, T&&>, net::awaitable<void>>)
   {
     auto ex = node->get_executor();
-    return net::co_spawn(
-        ex,
-        [](stream<T> s, F f) -> net::awaitable<void>
-        {
-          while (auto v = co_await s.next())
-            co_await f(std::move(*v));
-        }(stream<T>(std::move(node)), std::move(f)),
-        std::forward<CompletionToken>(token));
+    return net::async_initiate<CompletionToken, void(std::exception_ptr)>(
+        herd::detail::initiation_on(ex,
+                                    [](auto handler, net::any_io_executor ex, stream<T> s, F f)
+                                    {
+                                      using op = herd::detail::awaiting_for_each_op<T, F, decltype(handler)>;
+                                      herd::detail::allocate_shared_op<op>(std::move(handler), ex, std::move(f))
+                                          ->start(std::move(s));
+                                    }),
+        token, ex, stream<T>(std::move(node)), std::move(f));
   }
   else
   {
@@ -260,6 +324,11 @@ auto for_each(stream<T> s, F f, CompletionToken&& token = CompletionToken())
 
 /// Folds the stream: `acc = f(std::move(acc), item)` from @c init; completion
 /// signature `void(std::exception_ptr, Acc)`.
+/**
+ * @par Per-Operation Cancellation
+ * Terminal, partial and total cancellation stop the stream: the handler
+ * completes with `herd::cancelled_error` (a request made while f runs takes effect when it returns).
+ */
 template <class T, class Acc, class F, class CompletionToken = net::default_completion_token_t<net::any_io_executor>>
 auto reduce(stream<T> s, Acc init, F f, CompletionToken&& token = CompletionToken())
 {
