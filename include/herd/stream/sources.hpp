@@ -144,7 +144,10 @@ stream<T> generate(net::any_io_executor ex, F f, std::size_t capacity = default_
  * The stream ends when the channel is closed or a message carries
  * `net::error::eof` or `channel_errors::channel_closed`; another error code
  * fails the stream with `boost::system::system_error`. The channel must
- * outlive the stream.
+ * outlive the stream's producer, which runs until the stream's executor has
+ * run the cancellation of its pending receive: after the stream is
+ * destroyed or stopped, run the executor once more (poll() will do) before
+ * destroying the channel.
  *
  * @note Boost 1.81's `close()` drops messages still buffered in the channel
  * (asio #1236): to end without losing any, send
