@@ -55,14 +55,23 @@ public:
     this->set_owner(impl, true);
   }
 
+  // The task joins the executor's registry (what shutdown(…, true) cancels)
+  // in its first step, on the strand, not here: a post that throws
+  // (std::bad_alloc) then leaves no entry behind, and submit rethrows. One
+  // that joins after shutdown(…, true) began is cancelled by add_cancellable.
   void start()
   {
-    impl_->add_cancellable(this);
-    registered_ = true;
-    net::post(strand_, [self = this->shared_from_this()] { self->acquire(); });
+    net::post(strand_, [self = this->shared_from_this()] { self->begin(); });
   }
 
 private:
+  void begin()
+  {
+    impl_->add_cancellable(this);
+    registered_ = true;
+    acquire();
+  }
+
   struct attempt_node : waiter_node
   {
     std::shared_ptr<managed_task> self_;
