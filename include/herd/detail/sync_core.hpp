@@ -327,12 +327,12 @@ private:
     sync_core* prim = self->prim_;
     // The wait stays allocated until the upcall: its slot filter may run
     // until then (and finds it unlinked).
-    self->complete_by(
-        [owner = op_owner<sync_wait_op>(self), ec, v, prim](Handler& h) mutable
-        {
-          owner.reset();
-          Deliver::call(h, ec, v, prim);
-        });
+    sync_wait_op::complete_owned(self,
+                                 [ec, v, prim](op_owner<sync_wait_op>& owner, Handler& h)
+                                 {
+                                   owner.reset();
+                                   Deliver::call(h, ec, v, prim);
+                                 });
   }
 };
 
@@ -400,13 +400,12 @@ private:
     if (remaining_.fetch_sub(n, std::memory_order_acq_rel) != n)
       return;
     sync_core* prim = this->prim_;
-    this->complete_by(
-        [owner = op_owner<timed_wait_op>(this), ec = ec_, v = value_, prim](
-            Handler& h) mutable
-        {
-          owner.reset();
-          Deliver::call(h, ec, v, prim);
-        });
+    timed_wait_op::complete_owned(this,
+                                  [ec = ec_, v = value_, prim](op_owner<timed_wait_op>& owner, Handler& h)
+                                  {
+                                    owner.reset();
+                                    Deliver::call(h, ec, v, prim);
+                                  });
   }
 
   herd::timer timer_;
@@ -439,8 +438,7 @@ template <class Deliver, class Signature, class CompletionToken, class TryNow>
 auto sync_core::initiate_wait(CompletionToken&& token, TryNow try_now)
 {
   return net::async_initiate<CompletionToken, Signature>(
-      initiation_on(get_executor(),
-                    [this, try_now](auto handler) mutable { start_wait<Deliver>(this, std::move(handler), try_now); }),
+      initiation_of(this, [this, try_now](auto handler) mutable { start_wait<Deliver>(this, std::move(handler), try_now); }),
       token);
 }
 
@@ -448,7 +446,7 @@ template <class Deliver, class Signature, class CompletionToken, class TryNow>
 auto sync_core::initiate_timed_wait(duration d, CompletionToken&& token, TryNow try_now)
 {
   return net::async_initiate<CompletionToken, Signature>(
-      initiation_on(get_executor(), [this, d, try_now](auto handler) mutable
+      initiation_of(this, [this, d, try_now](auto handler) mutable
                     { start_timed_wait<Deliver>(this, d, std::move(handler), try_now); }),
       token);
 }

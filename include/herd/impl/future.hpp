@@ -87,10 +87,12 @@ private:
   // it no longer parked), which frees it before invoking the handler.
   void settle(bool aborted) noexcept
   {
-    this->complete_by(
-        [owner = op_owner<future_wait_op>(this), aborted](Handler& handler) mutable
+    future_wait_op::complete_owned(
+        this,
+        [aborted](op_owner<future_wait_op>& owner, Handler& handler)
         {
-          std::shared_ptr<shared_state<T>> s = owner->state_;
+          // The slot is clear by now: no filter reads state_ any more.
+          std::shared_ptr<shared_state<T>> s = std::move(owner->state_);
           owner.reset();
           if constexpr (std::is_void_v<T>)
             std::move(handler)(aborted ? aborted_exception() : s->error());
