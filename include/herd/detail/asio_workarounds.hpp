@@ -51,6 +51,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_cancellation_slot.hpp>
+#include <boost/asio/associator.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
@@ -281,6 +282,26 @@ T slot_unbound(net::cancellation_slot_binder<T, S>&& h)
   return std::move(h.get());
 }
 
+// spawn_gated's completion handler: the caller's handler, which keeps the
+// gate alive until it has run. The gate owns the signal whose slot co_spawn
+// allocated the coroutine's cancellation state in, and the coroutine uses
+// that state each time it resumes, up to its completion; the caller's signal
+// (which owns the gate only through the filter assigned to it) may be
+// destroyed meanwhile. (A stream producer's signal lived in a control block
+// that the stream's last owner released on another thread: the producer's
+// coroutine, resumed after its body, then read freed memory.)
+template <class Handler>
+struct gate_holder
+{
+  template <class... Args>
+  void operator()(Args&&... args)
+  {
+    std::move(handler)(std::forward<Args>(args)...);
+  }
+  Handler handler;
+  std::shared_ptr<spawn_gate> gate;
+};
+
 // co_spawn(ex, body, handler), with the handler's cancellation emitted to
 // the body only once it has started. A handler without a connected slot
 // cannot be cancelled: its body is spawned as it is. A cancellation that
@@ -301,11 +322,39 @@ void spawn_gated(const Executor& ex, net::awaitable<T, net::any_io_executor> bod
   auto gate = std::make_shared<spawn_gate>();
   slot.assign([gate](net::cancellation_type type) { gate->on_cancel(type); });
   auto inner = gate->inner.slot();
+  using held = gate_holder<std::decay_t<decltype(slot_unbound(std::move(h)))>>;
+  held keeper{slot_unbound(std::move(h)), gate};
   net::co_spawn(ex, gated_body<T>(std::move(gate), std::move(body), early),
-                net::bind_cancellation_slot(inner, slot_unbound(std::move(h))));
+                net::bind_cancellation_slot(inner, std::move(keeper)));
 }
 
 } // namespace detail
 } // namespace herd
+
+namespace boost
+{
+namespace asio
+{
+
+// gate_holder is its handler for every associated characteristic.
+template <template <typename, typename> class Associator, typename Handler, typename DefaultCandidate>
+struct associator<Associator, herd::detail::gate_holder<Handler>, DefaultCandidate>
+{
+  using type = typename Associator<Handler, DefaultCandidate>::type;
+
+  static type get(const herd::detail::gate_holder<Handler>& h) noexcept
+  {
+    return Associator<Handler, DefaultCandidate>::get(h.handler);
+  }
+
+  static auto get(const herd::detail::gate_holder<Handler>& h, const DefaultCandidate& c) noexcept
+      -> decltype(Associator<Handler, DefaultCandidate>::get(h.handler, c))
+  {
+    return Associator<Handler, DefaultCandidate>::get(h.handler, c);
+  }
+};
+
+} // namespace asio
+} // namespace boost
 
 #endif // HERD_DETAIL_ASIO_WORKAROUNDS_HPP
