@@ -285,15 +285,22 @@ public:
     auto child = state_->add_child();
     promise<T> p;
     future<T> f = p.get_future();
-    std::shared_ptr<detail::group_state> g = state_;
-    detail::spawn_gated(child->strand_, detail::run_child<T>(child, std::move(body), std::move(p)),
-                        net::bind_cancellation_slot(child->signal_.slot(),
-                                                    [g, child](std::exception_ptr e)
-                                                    {
-                                                      child->finished_ = true;
-                                                      g->child_done(child.get(), e);
-                                                    }),
-                        detail::early_cancel::to_body);
+    // The child's signal is used on its strand only: spawn_gated assigns its
+    // slot there, as child_record::cancel() emits it there (assigning it on
+    // the spawning thread raced a group cancel's emit: TSan). A cancel that
+    // runs on the strand first finds no slot; run_child sees cancelled_.
+    net::post(child->strand_,
+              [g = state_, child, body = std::move(body), p = std::move(p)]() mutable
+              {
+                detail::spawn_gated(child->strand_, detail::run_child<T>(child, std::move(body), std::move(p)),
+                                    net::bind_cancellation_slot(child->signal_.slot(),
+                                                                [g, child](std::exception_ptr e)
+                                                                {
+                                                                  child->finished_ = true;
+                                                                  g->child_done(child.get(), e);
+                                                                }),
+                                    detail::early_cancel::to_body);
+              });
     return task_handle<T>(std::move(f), child);
   }
 
