@@ -334,6 +334,22 @@ public:
   executor_type get_executor() const noexcept { return node_->get_executor(); }
 
   /// Pushes one value; completion signature `void(boost::system::error_code)`.
+  /**
+   * Completes when the channel has taken the value (at once, through the
+   * handler's executor, when it has room), with errc::stream_closed once
+   * the stream is stopped, or with net::error::operation_aborted when
+   * cancelled. The handler runs on its associated executor (default: the
+   * stream's), never inside this call; the operation's state is allocated
+   * with the handler's associated allocator.
+   *
+   * With net::use_awaitable this is push(v) (see there): the channel's own
+   * send, which resumes the coroutine without a post when there is room.
+   *
+   * @par Per-Operation Cancellation
+   * Terminal, partial and total: each withdraws the push (the value is not
+   * delivered) and completes it with net::error::operation_aborted. A push
+   * the channel has already taken completes with success.
+   */
   template <class U = T, class CompletionToken = net::default_completion_token_t<executor_type>>
   auto async_push(U&& value, CompletionToken&& token = CompletionToken())
   {
@@ -342,8 +358,8 @@ public:
     if constexpr (std::is_same_v<std::decay_t<CompletionToken>, net::use_awaitable_t<>>)
       return push(T(std::forward<U>(value)));
     else
-      return node_->async_push(detail::stream_item<T>(std::in_place_index<2>, std::forward<U>(value)),
-                             std::forward<CompletionToken>(token));
+      return node_->async_push_op(detail::stream_item<T>(std::in_place_index<2>, std::forward<U>(value)),
+                                  std::forward<CompletionToken>(token));
   }
 
   /// Pushes one value, for a generate body: `co_await out.push(v)`.
@@ -352,7 +368,12 @@ public:
    * room in the channel completes without suspending the coroutine (no
    * post).
    * @throws boost::system::system_error with errc::stream_closed once the
-   * stream is stopped.
+   * stream is stopped, with net::error::operation_aborted when the
+   * coroutine is cancelled while the push waits.
+   *
+   * @par Per-Operation Cancellation
+   * The coroutine's cancellation (terminal, partial or total) withdraws a
+   * push that waits; the value is not delivered.
    */
   net::awaitable<void> push(T value)
   {

@@ -505,8 +505,18 @@ BOOST_AUTO_TEST_CASE(the_handlers_allocator_is_used, *boost::unit_test::timeout(
   herd::with_timeout(1s, immediate({}, 1, net::deferred), on_ctx([&](error_code, int) { ++calls; }));
   BOOST_TEST(n.load() > 0);
 
+  // A group over no inputs completes at once, through the base too.
+  n = 0;
+  std::vector<herd::future<int>> none;
+  herd::async_gather(none, on_ctx([&](std::exception_ptr, std::vector<int> v) { calls += v.empty(); }));
+  BOOST_TEST(n.load() > 0);
+  n = 0;
+  herd::async_wait(none, herd::wait_options{}, on_ctx([&](std::exception_ptr, auto r) { calls += r.done.empty(); }));
+  BOOST_TEST(n.load() > 0);
+  BOOST_TEST(calls == 0); // never inside the initiating call
+
   ctx.run();
-  BOOST_TEST(calls == 4);
+  BOOST_TEST(calls == 6);
 }
 
 // --- Boost 1.81: `co_await` of a deferred operation with an exception_ptr

@@ -20,9 +20,9 @@
 //               async_wait (wait.hpp), race, first_success
 //   composed:   with_timeout, move_on_after, with_fallback, async_retry,
 //               circuit_breaker::async_call, cancel_scope::run, hedge
-//   streams:    stream::async_next, streams::to_vector, streams::for_each
-//               (a plain f, and an f that returns an awaitable),
-//               streams::reduce
+//   streams:    stream::async_next, stream_sink::async_push,
+//               streams::to_vector, streams::for_each (a plain f, and an f
+//               that returns an awaitable), streams::reduce
 //   pool:       async_executor::async_submit (and so to_thread, which is
 //               async_submit on the blocking pool), async_executor::async_map
 //   structured: with_task_group (task_handle::async_wait is
@@ -46,9 +46,9 @@
 // cannot be cancelled once it runs, so they are cancelled before they ran
 // only.
 //
-// Not in the matrix: stream_sink::async_push (an Asio channel's async_send
-// under a thin wrapper; the stream suite tests its completion and
-// stream_closed).
+// stream_sink::async_push with use_awaitable is push(), the channel's own
+// send (its column checks that); every other column is herd's push
+// operation.
 #include "test_support.hpp"
 
 #include <boost/asio/as_tuple.hpp>
@@ -542,6 +542,39 @@ struct next_row : row_base
   }
 };
 
+// A producer's push into a stream of capacity 1 that holds an item already,
+// so that the push waits until the consumer takes one (finish); inline: the
+// consumer took it before the push (ready). (The sink is made from the
+// stream's node, as streams::generate makes the one its body gets.)
+struct push_row : row_base
+{
+  static constexpr const char* name = "stream_sink::async_push";
+  struct env
+  {
+    explicit env(clock_fixture& f) : node(std::make_shared<herd::detail::channel_node<int>>(f.ex, 1)), sink(node)
+    {
+      int first = 1;
+      BOOST_REQUIRE(sink.try_push(first));
+    }
+    ~env() { node->stop(); }
+    std::shared_ptr<herd::detail::channel_node<int>> node;
+    herd::stream_sink<int> sink;
+  };
+  static void take(env& e)
+  {
+    herd::detail::stream_item<int> item;
+    BOOST_REQUIRE(e.node->try_pull(item));
+    BOOST_REQUIRE(item.index() == 2);
+  }
+  static void ready(env& e, clock_fixture&) { take(e); }
+  static void finish(env& e, clock_fixture&) { take(e); }
+  template <class T>
+  static auto start(env& e, T&& t)
+  {
+    return e.sink.async_push(2, std::forward<T>(t));
+  }
+};
+
 // The rows on herd's own pool: an async_executor adopting the io_context,
 // so that its tasks (and, by default, its handlers) run on the harness's
 // thread. "Inline" has no meaning for them (a task always runs later); they
@@ -987,6 +1020,7 @@ BOOST_AUTO_TEST_CASE(composed_operations, *boost::unit_test::timeout(120))
 BOOST_AUTO_TEST_CASE(streams, *boost::unit_test::timeout(120))
 {
   whole_row<next_row>();
+  whole_row<push_row>();
   whole_row<to_vector_row>();
   whole_row<for_each_row>();
   whole_row<awaiting_for_each_row>();

@@ -582,12 +582,31 @@ void start_op_group(Inputs in, group_until until, std::optional<duration> timeou
       ->start();
 }
 
+// The operation of a group over no inputs: it completes at once, through
+// the base (posted to the handler's executor, with the handler's allocator;
+// no executor of its own, so the system executor by default, as for every
+// future and group operation).
+template <class Handler>
+class immediate_op final : public async_base<Handler, net::system_executor>
+{
+public:
+  explicit immediate_op(Handler&& h) : async_base<Handler, net::system_executor>(std::move(h), net::system_executor())
+  {
+  }
+};
+
 // Completes a handler at once (posted to its executor): empty inputs.
 template <class Handler, class... Args>
 void post_to_handler_executor(Handler&& handler, Args... args)
 {
-  auto ex = net::get_associated_executor(handler, net::system_executor());
-  net::post(ex, [h = std::forward<Handler>(handler), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
+  using op = immediate_op<std::decay_t<Handler>>;
+  op* self = new_op<op>(std::forward<Handler>(handler));
+  op::complete_owned(self,
+                     [... a = std::move(args)](op_owner<op>& owner, std::decay_t<Handler>& h) mutable
+                     {
+                       owner.reset();
+                       std::move(h)(std::move(a)...);
+                     });
 }
 
 inline std::exception_ptr timeout_exception(const char* call)

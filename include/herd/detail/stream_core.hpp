@@ -13,6 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/detail/asio_workarounds.hpp>
+#include <herd/detail/async_base.hpp>
 #include <herd/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -341,6 +342,30 @@ public:
         token, std::move(item));
   }
 
+  // The push a user starts (stream_sink::async_push with any token but
+  // use_awaitable): an operation on the base (detail/async_base.hpp), unlike
+  // async_push above, which hands the caller's handler to the channel. The
+  // channel's own send would leave its cancellation filter in the caller's
+  // slot after completion (pointing at this channel) and report a
+  // per-operation cancellation as channel_cancelled; this one clears the
+  // slot before the handler runs and reports operation_aborted, and
+  // errc::stream_closed once the stream is stopped. The value of a
+  // cancelled push is not delivered. (Two posts per push that waits: the
+  // channel posts its completion to this stream's executor, the base posts
+  // the handler to its own.)
+  template <class Token>
+  auto async_push_op(item_type&& item, Token&& token)
+  {
+    return net::async_initiate<Token, void(boost::system::error_code)>(
+        initiation_on(this->ex_,
+                      [](auto handler, std::shared_ptr<channel_node> self, item_type item)
+                      {
+                        using op = push_op<decltype(handler)>;
+                        op::start(new_op<op>(std::move(handler), std::move(self)), std::move(item));
+                      }),
+        token, this->shared_from_this(), std::move(item));
+  }
+
   // Pushes without waiting: false when the channel is full or the stream stopped.
   bool try_push(item_type& item)
   {
@@ -351,7 +376,8 @@ public:
   }
 
 private:
-  // Reports a send cancelled by stop() as errc::stream_closed; keeps the
+  // Reports a send cancelled by stop() as errc::stream_closed, and one
+  // cancelled through the handler's slot as operation_aborted; keeps the
   // handler's executor, allocator and cancellation slot.
   template <class Handler>
   struct push_handler
@@ -373,9 +399,98 @@ private:
     {
       if (ec && self->stopped())
         ec = make_error_code(errc::stream_closed);
+      else if (ec == net::experimental::error::channel_cancelled)
+        ec = net::error::operation_aborted; // a per-operation cancellation, as async_push_op reports it
       self.reset();
       std::move(h)(ec);
     }
+  };
+
+  // async_push_op's state: the caller's handler (on the base), the stream,
+  // and the signal whose slot the channel's send registers its per-operation
+  // cancellation with; the caller's slot gets a filter that emits it.
+  template <class Handler>
+  class push_op final : public async_base<Handler>
+  {
+  public:
+    push_op(Handler&& h, std::shared_ptr<channel_node> node)
+        : async_base<Handler>(std::move(h), node->get_executor()), node_(std::move(node))
+    {
+    }
+
+    static void start(push_op* self, item_type&& item)
+    {
+      channel_node& node = *self->node_;
+      std::unique_lock lk(node.mu_);
+      if (node.stopped())
+      {
+        lk.unlock();
+        self->finish(make_error_code(errc::stream_closed));
+        return;
+      }
+      // Installed first: once the send is registered it may complete (and
+      // be freed by its upcall) on another thread. The filter runs on the
+      // caller's executor; the channel serialises a cancellation with its
+      // completion under its own mutex, and one that finds the send done
+      // does nothing. Every type withdraws the push (Asio's channel honours
+      // the three alike).
+      self->install_cancellation([self](net::cancellation_type type) { self->inner_.emit(type); });
+      node.ch_.async_send(boost::system::error_code(), std::move(item), sent(self));
+    }
+
+  private:
+    // The channel's handler. It owns the operation until it runs; destroyed
+    // without running (the channel's context shut down with the push
+    // pending), it clears the caller's slot and frees the operation.
+    class sent
+    {
+    public:
+      explicit sent(push_op* op) noexcept : op_(op), slot_(op->inner_.slot()), alloc_(op->get_allocator()) {}
+      sent(sent&& o) noexcept : op_(std::exchange(o.op_, nullptr)), slot_(o.slot_), alloc_(o.alloc_) {}
+      sent& operator=(sent&&) = delete;
+      ~sent()
+      {
+        if (push_op* op = std::exchange(op_, nullptr))
+        {
+          auto slot = op->get_cancellation_slot();
+          if (slot.is_connected())
+            slot.clear();
+          delete_op(op);
+        }
+      }
+
+      using cancellation_slot_type = net::cancellation_slot;
+      cancellation_slot_type get_cancellation_slot() const noexcept { return slot_; }
+      using allocator_type = typename push_op::allocator_type;
+      allocator_type get_allocator() const noexcept { return alloc_; }
+
+      void operator()(boost::system::error_code ec)
+      {
+        push_op* op = std::exchange(op_, nullptr);
+        if (ec)
+          ec = op->node_->stopped() ? make_error_code(errc::stream_closed)
+                                    : boost::system::error_code(net::error::operation_aborted);
+        op->finish(ec);
+      }
+
+    private:
+      push_op* op_;
+      net::cancellation_slot slot_;
+      allocator_type alloc_;
+    };
+
+    void finish(boost::system::error_code ec)
+    {
+      push_op::complete_owned(this,
+                              [ec](op_owner<push_op>& owner, Handler& h)
+                              {
+                                owner.reset();
+                                std::move(h)(ec);
+                              });
+    }
+
+    std::shared_ptr<channel_node> node_;
+    net::cancellation_signal inner_;
   };
 
   channel_type ch_;
