@@ -384,6 +384,45 @@ BOOST_AUTO_TEST_CASE(the_design_pipeline_in_a_coroutine)
   BOOST_TEST(v.size() == 7u);
 }
 
+// A push cancelled through the caller's slot completes with
+// operation_aborted and leaves nothing in the slot: the channel's own send
+// (what async_push was before) left its filter there, pointing at the
+// channel, so a later emit on the caller's signal, after the stream was
+// gone, read freed memory (ASan: heap-use-after-free in
+// channel_service::cancel_by_key), and it reported channel_cancelled.
+BOOST_AUTO_TEST_CASE(a_cancelled_push_leaves_nothing_in_the_callers_slot)
+{
+  net::io_context ctx;
+  // The node a generate body's sink pushes into, full (capacity 1).
+  auto node = std::make_shared<herd::detail::channel_node<int>>(ctx.get_executor(), 1);
+  auto sink = std::make_unique<herd::stream_sink<int>>(node);
+  int first = 1;
+  BOOST_REQUIRE(sink->try_push(first));
+  net::cancellation_signal sig;
+  ec_t got;
+  int calls = 0;
+  sink->async_push(2, net::bind_cancellation_slot(sig.slot(),
+                                                  [&](ec_t ec)
+                                                  {
+                                                    got = ec;
+                                                    ++calls;
+                                                  }));
+  ctx.poll();
+  BOOST_TEST(calls == 0); // waits for room
+  sig.emit(net::cancellation_type::terminal);
+  ctx.poll();
+  BOOST_TEST(calls == 1);
+  BOOST_TEST(got == net::error::operation_aborted);
+  BOOST_TEST(!sig.slot().has_handler());
+  // The stream goes away; a late emit on the caller's signal finds nothing.
+  sink.reset();
+  node->stop();
+  node.reset();
+  ctx.poll();
+  sig.emit(net::cancellation_type::terminal);
+  BOOST_TEST(calls == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(stream_sources)
