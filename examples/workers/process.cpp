@@ -5,6 +5,7 @@
 // arguments and results travel serialized (Boost.Serialization).
 
 #include <herd/herd.hpp>
+#include <herd/worker_process.hpp> // HERD_WORKER_METHODS (herd.hpp has it too)
 
 #include <csignal>
 #include <cstdio>

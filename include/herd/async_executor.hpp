@@ -19,6 +19,7 @@
 #include <herd/detail/map_op.hpp>
 #include <herd/detail/submit_op.hpp>
 #include <herd/detail/task.hpp>
+#include <herd/executor_stats.hpp>
 #include <herd/future.hpp>
 #include <herd/progress.hpp>
 #include <herd/retry.hpp>

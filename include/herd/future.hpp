@@ -14,6 +14,7 @@
 #include <herd/config.hpp>
 #include <herd/detail/shared_state.hpp>
 #include <herd/error.hpp>
+#include <herd/task_state.hpp>
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>

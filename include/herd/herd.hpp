@@ -17,9 +17,11 @@
 #include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/error.hpp>
+#include <herd/executor_stats.hpp>
 #include <herd/future.hpp>
 #include <herd/interop.hpp>
 #include <herd/gather.hpp>
+#include <herd/gather_iter.hpp>
 #include <herd/polling.hpp>
 #include <herd/progress.hpp>
 #include <herd/race.hpp>
@@ -33,8 +35,12 @@
 #include <herd/sync/semaphore.hpp>
 #include <herd/sync/wait_group.hpp>
 #include <herd/task_group.hpp>
+#include <herd/task_state.hpp>
 #include <herd/timeout.hpp>
 #include <herd/wait.hpp>
 #include <herd/worker.hpp>
+#include <herd/worker_errors.hpp>
+#include <herd/worker_methods.hpp>
+#include <herd/worker_process.hpp>
 
 #endif // HERD_HERD_HPP

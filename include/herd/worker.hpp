@@ -12,9 +12,10 @@
 #define HERD_WORKER_HPP
 
 #include <herd/config.hpp>
-#include <herd/detail/worker_process.hpp>
+#include <herd/detail/worker_registry.hpp>
 #include <herd/error.hpp>
 #include <herd/future.hpp>
+#include <herd/worker_errors.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>

@@ -2,6 +2,7 @@
 // registers its methods) calling a method missing from HERD_WORKER_METHODS.
 // ctest checks that the compiler rejects it with the registration message.
 #include <herd/worker.hpp>
+#include <herd/worker_process.hpp>
 
 #include <boost/asio/io_context.hpp>
 

@@ -3,6 +3,7 @@
 
 #include <herd/async_executor.hpp>
 #include <herd/gather.hpp>
+#include <herd/gather_iter.hpp>
 #include <herd/testing/manual_clock.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>

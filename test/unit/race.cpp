@@ -4,6 +4,7 @@
 
 #include <herd/async_executor.hpp>
 #include <herd/gather.hpp>
+#include <herd/gather_iter.hpp>
 #include <herd/race.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>

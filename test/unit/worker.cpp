@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include <herd/worker.hpp>
+#include <herd/worker_process.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_awaitable.hpp>

@@ -14,6 +14,7 @@
 #include <herd/clock.hpp>
 #include <herd/config.hpp>
 #include <herd/detail/shared_state.hpp>
+#include <herd/executor_stats.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -34,23 +35,6 @@
 
 namespace herd {
 
-/// A snapshot of an executor's task counters.
-/**
- * Every accepted task is counted once in `submitted` and ends in exactly one
- * of `completed`, `failed` or `cancelled`; `queued` and `running` are the
- * tasks between. While tasks are in flight the fields are read one after
- * another, so a snapshot may be off by the tasks that moved meanwhile; once
- * the executor is idle it is exact.
- */
-struct executor_stats
-{
-  std::size_t submitted = 0;
-  std::size_t queued = 0;
-  std::size_t running = 0;
-  std::size_t completed = 0;
-  std::size_t failed = 0;
-  std::size_t cancelled = 0;
-};
 
 namespace detail {
 

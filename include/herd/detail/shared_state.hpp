@@ -14,6 +14,7 @@
 #include <herd/config.hpp>
 #include <herd/detail/futex.hpp>
 #include <herd/error.hpp>
+#include <herd/task_state.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -33,16 +34,6 @@ namespace herd {
 
 class clock;
 
-
-/// The life cycle of a task or promise.
-enum class task_state : std::uint8_t
-{
-  pending,   ///< Accepted, not started (queued, or a promise not yet set).
-  running,   ///< Started on the executor.
-  completed, ///< Finished with a value.
-  failed,    ///< Finished with an exception.
-  cancelled  ///< Cancelled; exception() is the cancellation error.
-};
 
 namespace detail {
 

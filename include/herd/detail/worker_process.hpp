@@ -12,6 +12,8 @@
 #define HERD_DETAIL_WORKER_PROCESS_HPP
 
 #include <herd/config.hpp>
+#include <herd/detail/worker_registry.hpp>
+#include <herd/worker_errors.hpp>
 
 #include <boost/archive/binary_iarchive.hpp>
 #include <boost/archive/binary_oarchive.hpp>
@@ -40,74 +42,7 @@
 // std::vector, std::map and std::pair included here), default-constructible.
 
 namespace herd {
-
-/// Lists the methods of T that a process-mode worker may call:
-/// `HERD_WORKER_METHODS(my_type, &my_type::fetch, &my_type::count)` at
-/// namespace scope (outside any namespace), after T's definition.
-template <class T>
-struct worker_methods;
-
-/// A process-mode worker's child died during a call (a signal, or an exit).
-class worker_crash_error : public std::runtime_error
-{
-public:
-  worker_crash_error(const std::string& what, int signal) : std::runtime_error(what), signal_(signal) {}
-
-  /// The signal that killed the child, or 0 if it exited.
-  int signal() const noexcept { return signal_; }
-
-private:
-  int signal_;
-};
-
-/// A method of a process-mode worker threw: its message, carried back.
-class worker_remote_error : public std::runtime_error
-{
-public:
-  using std::runtime_error::runtime_error;
-};
-
 namespace detail {
-
-template <class T>
-concept registered_worker = requires { worker_methods<T>::list; };
-
-// The parameter and result types of a member function pointer.
-template <class M>
-struct method_traits;
-
-#define HERD_DETAIL_METHOD_TRAITS(QUALS)                                                                         \
-  template <class R, class C, class... P>                                                                        \
-  struct method_traits<R (C::*)(P...) QUALS>                                                                     \
-  {                                                                                                              \
-    using result = R;                                                                                            \
-    using args = std::tuple<std::decay_t<P>...>;                                                                 \
-  };
-HERD_DETAIL_METHOD_TRAITS()
-HERD_DETAIL_METHOD_TRAITS(const)
-HERD_DETAIL_METHOD_TRAITS(noexcept)
-HERD_DETAIL_METHOD_TRAITS(const noexcept)
-#undef HERD_DETAIL_METHOD_TRAITS
-
-// The index of method M in T's registered list, or -1.
-template <class T, auto M>
-constexpr int method_index()
-{
-  constexpr auto& list = worker_methods<T>::list;
-  int found = -1;
-  [&]<std::size_t... I>(std::index_sequence<I...>)
-  {
-    (
-        [&]
-        {
-          if constexpr (std::is_same_v<std::remove_cvref_t<decltype(std::get<I>(list))>, decltype(M)>)
-            if (std::get<I>(list) == M && found < 0)
-              found = static_cast<int>(I);
-        }(),
-        ...);
-  }(std::make_index_sequence<std::tuple_size_v<std::remove_cvref_t<decltype(list)>>>());
-  return found;
-}
 
 inline constexpr int archive_flags = boost::archive::no_header;
 
@@ -277,14 +212,6 @@ private:
 
 } // namespace detail
 } // namespace herd
-
-/// Registers the methods a process-mode herd::worker<T> may call.
-#define HERD_WORKER_METHODS(T, ...)                                                                              \
-  template <>                                                                                                    \
-  struct herd::worker_methods<T>                                                                                 \
-  {                                                                                                              \
-    static constexpr auto list = std::make_tuple(__VA_ARGS__);                                                   \
-  }
 
 #if defined(HERD_HEADER_ONLY)
 #include <herd/impl/worker_process.ipp>

@@ -16,7 +16,7 @@
 #include <herd/detail/stream_core.hpp>
 #include <herd/error.hpp>
 #include <herd/rate_limiter.hpp>
-#include <herd/stream.hpp>
+#include <herd/stream/core.hpp>
 #include <herd/sync/semaphore.hpp>
 #include <herd/sync/wait_group.hpp>
 

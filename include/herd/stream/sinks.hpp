@@ -16,7 +16,7 @@
 #include <herd/detail/async_base.hpp>
 #include <herd/detail/stream_core.hpp>
 #include <herd/error.hpp>
-#include <herd/stream.hpp>
+#include <herd/stream/core.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>

@@ -13,7 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/detail/stream_core.hpp>
-#include <herd/stream.hpp>
+#include <herd/stream/core.hpp>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/awaitable.hpp>

@@ -10,6 +10,7 @@
 
 #include <herd/herd.hpp>
 #include <herd/worker.hpp>
+#include <herd/worker_process.hpp>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
