@@ -63,11 +63,6 @@ class initiate_future_wait;
 struct future_access
 {
   template <class F>
-  static auto& state(const F& f)
-  {
-    return f.checked();
-  }
-  template <class F>
   static auto& mutable_state(const F& f)
   {
     return f.state_base();

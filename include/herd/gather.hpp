@@ -608,7 +608,7 @@ template <class First, class... Rest>
 auto async_gather(First&& first, Rest&&... rest)
 {
   return detail::call_variadic<gather_options>(
-      "herd::async_gather", detail::gather_variadic<false, detail::single_input_v<First, Rest...>>(),
+      detail::gather_variadic<false, detail::single_input_v<First, Rest...>>(),
       std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
@@ -618,7 +618,7 @@ template <class First, class... Rest>
 auto async_gather_settled(First&& first, Rest&&... rest)
 {
   return detail::call_variadic<gather_options>(
-      "herd::async_gather_settled", detail::gather_variadic<true, detail::single_input_v<First, Rest...>>(),
+      detail::gather_variadic<true, detail::single_input_v<First, Rest...>>(),
       std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
@@ -652,7 +652,7 @@ template <class First, class... Rest>
   requires detail::is_wait_input_v<First>
 auto zip(First&& first, Rest&&... rest)
 {
-  return detail::call_variadic<detail::zip_takes_no_options>("herd::zip", detail::gather_variadic<false, false>(),
+  return detail::call_variadic<detail::zip_takes_no_options>(detail::gather_variadic<false, false>(),
                                                             std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 

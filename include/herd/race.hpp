@@ -241,9 +241,8 @@ template <class First, class... Rest>
   requires detail::is_wait_input_v<First>
 auto race(First&& first, Rest&&... rest)
 {
-  return detail::call_variadic<detail::race_takes_no_options>(
-      "herd::race", detail::race_variadic<detail::group_until::first>(), std::forward<First>(first),
-      std::forward<Rest>(rest)...);
+  return detail::call_variadic<detail::race_takes_no_options>(detail::race_variadic<detail::group_until::first>(),
+                                                              std::forward<First>(first), std::forward<Rest>(rest)...);
 }
 
 /// The first input to succeed wins; the others are cancelled.
@@ -266,8 +265,8 @@ template <class First, class... Rest>
 auto first_success(First&& first, Rest&&... rest)
 {
   return detail::call_variadic<detail::race_takes_no_options>(
-      "herd::first_success", detail::race_variadic<detail::group_until::first_success>(),
-      std::forward<First>(first), std::forward<Rest>(rest)...);
+      detail::race_variadic<detail::group_until::first_success>(), std::forward<First>(first),
+      std::forward<Rest>(rest)...);
 }
 
 namespace detail {

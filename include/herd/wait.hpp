@@ -380,7 +380,7 @@ template <class First, class... Rest>
   requires detail::is_wait_input_v<First>
 auto async_wait(First&& first, Rest&&... rest)
 {
-  return detail::call_variadic<wait_options>("herd::async_wait", detail::wait_variadic(), std::forward<First>(first),
+  return detail::call_variadic<wait_options>(detail::wait_variadic(), std::forward<First>(first),
                                              std::forward<Rest>(rest)...);
 }
 

@@ -199,14 +199,14 @@ struct store_completion
     }
     else
       slot->emplace(packed_value<A0, A...>::make(std::forward<A0>(a0), std::forward<A>(a)...));
-    const bool stop = group->settled(index, e, true, false);
+    const bool stop = group->settled(e, true, false);
     return net::deferred.values(std::move(e), stop);
   }
 
   auto operator()() const
   {
     slot->emplace();
-    const bool stop = group->settled(index, nullptr, true, false);
+    const bool stop = group->settled(nullptr, true, false);
     return net::deferred.values(std::exception_ptr(), stop);
   }
 };
@@ -246,7 +246,7 @@ struct future_completion
   {
     const bool finished = f->done(); // false: the group cut this wait short
     const bool cancelled = finished && f->state() == task_state::cancelled;
-    const bool stop = group->settled(index, e, finished, cancelled);
+    const bool stop = group->settled(e, finished, cancelled);
     return net::deferred.values(std::move(e), stop);
   }
 };
@@ -273,7 +273,7 @@ struct group_future_op
       if (f->done())
       {
         std::exception_ptr e = f->exception();
-        const bool stop = group->settled(index, e, true, f->state() == task_state::cancelled);
+        const bool stop = group->settled(e, true, f->state() == task_state::cancelled);
         std::forward<Handler>(h)(std::move(e), stop);
       }
       else
@@ -454,7 +454,7 @@ public:
   Inputs& inputs() noexcept { return inputs_; }
 
   // Called on the strand as each input completes; true ends the group.
-  bool settled(std::size_t, const std::exception_ptr& e, bool finished, bool cancelled)
+  bool settled(const std::exception_ptr& e, bool finished, bool cancelled)
   {
     if (finished)
       progress_.update(++settled_);
@@ -703,7 +703,7 @@ constexpr std::size_t leading_inputs() noexcept
 }
 
 template <class Options, class Fn, class... Args>
-auto call_variadic(const char* call, Fn fn, Args&&... args)
+auto call_variadic(Fn fn, Args&&... args)
 {
   constexpr std::size_t total = sizeof...(Args);
   constexpr std::size_t n = leading_inputs<Args...>();
@@ -720,7 +720,6 @@ auto call_variadic(const char* call, Fn fn, Args&&... args)
   static_assert(rest <= 1, "herd: the arguments are inputs (herd futures, Asio deferred operations), then "
                            "optionally the options, then optionally a completion token");
   auto t = std::forward_as_tuple(std::forward<Args>(args)...);
-  (void)call;
   Options options{};
   if constexpr (has_options)
     options = std::get<n>(t);
