@@ -50,7 +50,7 @@ const std::vector<layer> layers = {
     {"waits",
      {"wait.hpp", "impl/wait.ipp", "gather.hpp", "race.hpp", "detail/op_group.hpp", "detail/wait_core.hpp",
       "detail/multi_wait.hpp", "detail/foreign.hpp"}},
-    {"streams", {"stream.hpp", "stream/", "gather_iter.hpp", "detail/stream_core.hpp"}},
+    {"streams", {"stream.hpp", "stream/", "gather_iter.hpp", "detail/stream_core.hpp", "detail/stream_adapter.hpp"}},
     {"workers", {"worker.hpp", "worker_errors.hpp", "worker_methods.hpp", "worker_process.hpp",
       "detail/worker_registry.hpp", "detail/worker_process.hpp", "impl/worker_process.ipp"}},
     {"everything", {"herd.hpp", "impl/src.hpp"}},
