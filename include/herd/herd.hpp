@@ -41,6 +41,8 @@
 #include <herd/worker.hpp>
 #include <herd/worker_errors.hpp>
 #include <herd/worker_methods.hpp>
+#include <herd/worker_mode.hpp>
+#include <herd/worker_pool.hpp>
 #include <herd/worker_process.hpp>
 
 #endif // HERD_HERD_HPP

@@ -52,7 +52,7 @@ const std::vector<layer> layers = {
       "detail/multi_wait.hpp", "detail/foreign.hpp"}},
     {"streams", {"stream.hpp", "stream/", "gather_iter.hpp", "detail/stream_core.hpp", "detail/stream_adapter.hpp"}},
     {"workers", {"worker.hpp", "worker_errors.hpp", "worker_methods.hpp", "worker_process.hpp",
-      "detail/worker_registry.hpp", "detail/worker_process.hpp", "impl/worker_process.ipp"}},
+      "worker_mode.hpp", "worker_pool.hpp", "detail/worker_core.hpp", "detail/worker_registry.hpp", "detail/worker_process.hpp", "impl/worker_process.ipp"}},
     {"everything", {"herd.hpp", "impl/src.hpp"}},
 };
 

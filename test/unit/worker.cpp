@@ -3,6 +3,7 @@
 #include "test_support.hpp"
 
 #include <herd/worker.hpp>
+#include <herd/worker_pool.hpp>
 #include <herd/worker_process.hpp>
 
 #include <boost/asio/io_context.hpp>
