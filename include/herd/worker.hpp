@@ -167,6 +167,8 @@ private:
     using R = std::decay_t<typename traits::result>;
     static_assert(!detail::awaitable_result<R>::value,
                   "herd::worker: a process-mode method cannot return an awaitable");
+    static_assert(detail::process_support_included<T>,
+                  "herd::worker: a type that registers its methods needs #include <herd/worker_process.hpp>");
     auto p = std::make_shared<promise<R>>();
     future<R> f = p->get_future();
     typename traits::args converted(std::forward<A>(args)...);
@@ -386,6 +388,8 @@ worker<T> make_worker(const net::any_io_executor& ex, worker_mode mode, A&&... a
     if constexpr (detail::registered_worker<T>) // (process mode threw above otherwise)
       if (mode == worker_mode::process)
       {
+        static_assert(detail::process_support_included<T>,
+                      "herd::make_worker: a type that registers its methods needs #include <herd/worker_process.hpp>");
         child = std::make_shared<detail::process_child<T>>(
             [ctor_args](std::optional<T>& obj)
             { std::apply([&](const auto&... a) { obj.emplace(a...); }, *ctor_args); });

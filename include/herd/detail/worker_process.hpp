@@ -174,6 +174,12 @@ template <class T>
 
 // The parent's side of one child process.
 template <class T>
+struct process_support
+{
+  static constexpr bool included = true;
+};
+
+template <class T>
 class process_child
 {
 public:

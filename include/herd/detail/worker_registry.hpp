@@ -78,6 +78,15 @@ Tuple load_tuple(const std::string& bytes);
 template <class T>
 class process_child;
 
+// Defined only by detail/worker_process.hpp: a process-mode worker checks at
+// compile time that it is there (without it, a type registered by hand
+// through herd::worker_methods would fail only at link time, on save_tuple).
+template <class T>
+struct process_support;
+
+template <class T>
+inline constexpr bool process_support_included = requires { process_support<T>::included; };
+
 } // namespace detail
 } // namespace herd
 
