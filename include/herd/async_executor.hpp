@@ -16,6 +16,7 @@
 #include <herd/detail/executor_impl.hpp>
 #include <herd/detail/managed_task.hpp>
 #include <herd/detail/map_driver.hpp>
+#include <herd/detail/map_workers.hpp>
 #include <herd/detail/map_op.hpp>
 #include <herd/detail/submit_op.hpp>
 #include <herd/detail/task.hpp>
@@ -24,6 +25,8 @@
 #include <herd/progress.hpp>
 #include <herd/retry.hpp>
 #include <herd/sync/semaphore.hpp>
+#include <herd/map_range.hpp>
+#include <herd/executor_options.hpp>
 
 #include <algorithm>
 #include <boost/asio/any_io_executor.hpp>
@@ -38,115 +41,6 @@
 
 namespace herd
 {
-
-/// How submit() runs one task: bounded by a limiter, retried, timed out.
-/**
- * @li @c limiter: each attempt first takes a permit (waiting
- * asynchronously: a task waiting for a permit holds no thread) and gives it
- * back when the attempt ends. A herd::capacity_limiter works too.
- * @li @c retry: a failed attempt is retried as the policy says; the backoff
- * waits on a timer of the executor's clock, holding neither a thread nor a
- * permit.
- * @li @c timeout: bounds each attempt. An attempt still running at its
- * deadline is asked to stop (stop_token / coroutine cancellation) and
- * counts as failed with `herd::timeout_error`, which the retry policy may
- * retry; its permit comes back when it really ends.
- */
-struct submit_options
-{
-  semaphore* limiter = nullptr;
-  retry_policy retry = {};
-  std::optional<duration> timeout = {};
-};
-
-/// How map(), async_map() and map_iter() run their items.
-/**
- * @li @c limit: the most items in flight at once (0: the pool's width;
- * for map_iter also the most results held, launched but not yet consumed).
- * @li @c retry, @c timeout: per item, as in submit_options.
- * @li @c progress: a progress bar or callback over the items.
- */
-struct map_options
-{
-  std::size_t limit = 0;
-  retry_policy retry = {};
-  std::optional<duration> timeout = {};
-  progress_option progress = {};
-};
-
-/// The results of map_iter(): an input range yielding results in input order.
-/**
- * Iterating blocks until the next result is ready, and throws the item's
- * exception when a failed item is reached. Destroying the range (leaving
- * the loop) cancels the items still running or queued.
- */
-template <class R>
-class map_range
-{
-public:
-  class iterator
-  {
-  public:
-    using value_type = R;
-    using difference_type = std::ptrdiff_t;
-    using iterator_concept = std::input_iterator_tag;
-
-    iterator() = default;
-    explicit iterator(map_range* r) : r_(r) {}
-
-    R& operator*() const { return *r_->current_; }
-    R* operator->() const { return &*r_->current_; }
-    iterator& operator++()
-    {
-      r_->advance();
-      return *this;
-    }
-    void operator++(int) { ++*this; }
-    bool operator==(std::default_sentinel_t) const { return !r_ || !r_->current_; }
-
-  private:
-    map_range* r_ = nullptr;
-  };
-
-  explicit map_range(std::shared_ptr<detail::map_results<R>> d, const detail::executor_identity* owner)
-      : d_(std::move(d)), owner_(owner)
-  {
-  }
-  map_range(map_range&&) noexcept = default;
-  map_range& operator=(map_range&&) = delete;
-  ~map_range()
-  {
-    if (d_)
-      d_->stop(nullptr);
-  }
-
-  /// Waits for the first result.
-  iterator begin()
-  {
-    if (!started_)
-    {
-      started_ = true;
-      advance();
-    }
-    return iterator(this);
-  }
-  std::default_sentinel_t end() const noexcept { return {}; }
-
-private:
-  void advance()
-  {
-    if (owner_ && owner_->on_own_thread())
-      throw std::logic_error("herd::async_executor::map_iter: iterating on one of the executor's own threads could "
-                             "deadlock");
-    current_.reset();
-    current_ = d_->next_result();
-  }
-
-  std::shared_ptr<detail::map_results<R>> d_;
-  const detail::executor_identity* owner_;
-  std::optional<R> current_;
-  bool started_ = false;
-};
 
 namespace detail
 {

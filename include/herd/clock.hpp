@@ -283,12 +283,7 @@ private:
     static void fire(detail::timer_node* n, boost::system::error_code ec) noexcept
     {
       auto* self = static_cast<virtual_wait*>(n);
-      virtual_wait::complete_owned(self,
-                                   [ec](detail::op_owner<virtual_wait>& owner, Handler& h)
-                                   {
-                                     owner.reset();
-                                     std::move(h)(ec);
-                                   });
+      virtual_wait::complete_owned_with(self, ec);
     }
   };
 

@@ -25,6 +25,16 @@ namespace herd {
 
 namespace detail {
 
+// Cancels the unfinished inputs, if the policy says so.
+template <class T>
+void apply_failure_policy(std::vector<future<T>>& fs, failure_policy policy) noexcept
+{
+  if (policy == failure_policy::cancel_pending)
+    for (auto& f : fs)
+      if (!f.done())
+        f.cancel();
+}
+
 // The stream of async_gather_iter over keys and futures. `launch(ex)` runs
 // first inside the producer and returns what stops the Asio operations it
 // started (for a range of operations; nothing for futures).

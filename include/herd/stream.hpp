@@ -12,8 +12,9 @@
 #define HERD_STREAM_HPP
 
 // Streams: herd::stream<T> and stream_sink<T> (stream/core.hpp), the sources
-// (stream/sources.hpp), the operators (stream/operators.hpp) and the sinks
-// (stream/sinks.hpp).
+// (stream/sources.hpp), the operators (stream/operators.hpp), the sinks
+// (stream/sinks.hpp) and herd::blocking (stream/blocking.hpp).
+#include <herd/stream/blocking.hpp>
 #include <herd/stream/core.hpp>
 #include <herd/stream/operators.hpp>
 #include <herd/stream/sinks.hpp>

@@ -216,6 +216,39 @@ public:
     net::post(ex, owned_upcall<Op, Deliver>(op, std::move(deliver), self.alloc_));
   }
 
+  // complete_owned for a handler that just takes `args`: frees the
+  // operation, then calls handler(args...).
+  template <class Op, class... Args>
+  static void complete_owned_with(Op* op, Args... args)
+  {
+    complete_owned(op,
+                   [... a = std::move(args)](op_owner<Op>& owner, Handler& h) mutable
+                   {
+                     owner.reset();
+                     std::move(h)(std::move(a)...);
+                   });
+  }
+
+  // Clears h's cancellation slot: what an upcall does before the handler
+  // runs, and what one destroyed without running does.
+  static void clear_slot(Handler& h) noexcept
+  {
+    auto slot = net::get_associated_cancellation_slot(h);
+    if (slot.is_connected())
+      slot.clear();
+  }
+
+  // Frees an operation made by new_op whose completion will never run (its
+  // upcall, or the handler of the inner operation it waits on, destroyed
+  // without running): clears the caller's slot first, so that no filter is
+  // left pointing at freed memory.
+  template <class Op>
+  static void abandon(Op* op) noexcept
+  {
+    clear_slot(op->handler_);
+    delete_op(op);
+  }
+
   // The same with the arguments stored in a tuple.
   template <class Tuple>
   void complete_with(Tuple&& t)
@@ -266,19 +299,13 @@ private:
     ~upcall()
     {
       if (owns_)
-        clear_slot();
+        async_base::clear_slot(h_);
     }
     void operator()()
     {
       owns_ = false;
-      clear_slot();
+      async_base::clear_slot(h_);
       deliver_(h_);
-    }
-    void clear_slot() noexcept
-    {
-      auto slot = net::get_associated_cancellation_slot(h_);
-      if (slot.is_connected())
-        slot.clear();
     }
     Handler h_;
     Deliver deliver_;
@@ -300,20 +327,14 @@ private:
     allocator_type get_allocator() const noexcept { return alloc_; }
     ~owned_upcall()
     {
-      if (owner_)
-        clear_slot(owner_->handler_);
+      if (Op* op = owner_.release())
+        async_base::abandon(op);
     }
     void operator()()
     {
-      clear_slot(owner_->handler_);
+      async_base::clear_slot(owner_->handler_);
       Handler h(std::move(owner_->handler_));
       deliver_(owner_, h);
-    }
-    static void clear_slot(Handler& h) noexcept
-    {
-      auto slot = net::get_associated_cancellation_slot(h);
-      if (slot.is_connected())
-        slot.clear();
     }
     op_owner<Op> owner_;
     Deliver deliver_;
@@ -366,6 +387,7 @@ public:
   ~op_owner() { reset(); }
   Op* operator->() const noexcept { return op_; }
   explicit operator bool() const noexcept { return op_ != nullptr; }
+  Op* release() noexcept { return std::exchange(op_, nullptr); }
   void reset() noexcept
   {
     if (Op* op = std::exchange(op_, nullptr))

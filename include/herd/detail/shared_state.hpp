@@ -231,6 +231,17 @@ public:
   // could deadlock (see async_executor). `call` names the blocking call.
   HERD_DECL void check_deadlock(const char* call) const;
 
+  // Settles the state with e (as failed, or as cancelled); false if it was
+  // already settled or being settled.
+  bool set_exception(std::exception_ptr e, task_state as = task_state::failed) noexcept
+  {
+    if (!claim())
+      return false;
+    error_ = std::move(e);
+    finish(as);
+    return true;
+  }
+
 protected:
   // Claims the right to settle the outcome; false if it is taken or settled.
   bool claim() noexcept
@@ -433,15 +444,6 @@ public:
     return true;
   }
 
-  bool set_exception(std::exception_ptr e, task_state as = task_state::failed) noexcept
-  {
-    if (!claim())
-      return false;
-    error_ = std::move(e);
-    finish(as);
-    return true;
-  }
-
   // Valid only once state() == completed.
   const T& value() const noexcept { return value_; }
 
@@ -461,15 +463,6 @@ public:
     if (!claim())
       return false;
     finish(task_state::completed);
-    return true;
-  }
-
-  bool set_exception(std::exception_ptr e, task_state as = task_state::failed) noexcept
-  {
-    if (!claim())
-      return false;
-    error_ = std::move(e);
-    finish(as);
     return true;
   }
 };

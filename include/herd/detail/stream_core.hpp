@@ -15,6 +15,7 @@
 #include <herd/detail/asio_workarounds.hpp>
 #include <herd/detail/async_base.hpp>
 #include <herd/error.hpp>
+#include <herd/detail/unique_callback.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/associated_allocator.hpp>
@@ -46,112 +47,6 @@ namespace herd
 {
 namespace detail
 {
-
-// A move-only callable with room for two smart pointers inline: what a stream
-// stage hands the stage below it. Every internal callback captures a
-// shared_ptr and little else, so pulls do not allocate.
-template <class Sig>
-class unique_callback;
-
-template <class R, class... A>
-class unique_callback<R(A...)>
-{
-  static constexpr std::size_t capacity = 4 * sizeof(void*);
-
-  struct vtable
-  {
-    R (*call)(void*, A&&...);
-    void (*move)(void* dst, void* src) noexcept;
-    void (*destroy)(void*) noexcept;
-  };
-
-  template <class F>
-  static constexpr bool inline_v = sizeof(F) <= capacity && alignof(F) <= alignof(std::max_align_t) &&
-                                   std::is_nothrow_move_constructible_v<F>;
-
-  template <class F>
-  static const vtable* table_for() noexcept
-  {
-    if constexpr (inline_v<F>)
-    {
-      static constexpr vtable t{
-          [](void* p, A&&... a) -> R { return (*static_cast<F*>(p))(std::forward<A>(a)...); },
-          [](void* d, void* s) noexcept
-          {
-            ::new (d) F(std::move(*static_cast<F*>(s)));
-            static_cast<F*>(s)->~F();
-          },
-          [](void* p) noexcept { static_cast<F*>(p)->~F(); }};
-      return &t;
-    }
-    else
-    {
-      static constexpr vtable t{
-          [](void* p, A&&... a) -> R { return (**static_cast<F**>(p))(std::forward<A>(a)...); },
-          [](void* d, void* s) noexcept { *static_cast<F**>(d) = *static_cast<F**>(s); },
-          [](void* p) noexcept { delete *static_cast<F**>(p); }};
-      return &t;
-    }
-  }
-
-public:
-  unique_callback() noexcept = default;
-
-  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, unique_callback>>>
-  unique_callback(F&& f) // NOLINT: implicit, like std::function
-  {
-    using D = std::decay_t<F>;
-    if constexpr (inline_v<D>)
-      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
-    else
-      *reinterpret_cast<D**>(buf_) = new D(std::forward<F>(f));
-    vt_ = table_for<D>();
-  }
-
-  unique_callback(unique_callback&& o) noexcept : vt_(o.vt_)
-  {
-    if (vt_)
-      vt_->move(buf_, o.buf_);
-    o.vt_ = nullptr;
-  }
-
-  unique_callback& operator=(unique_callback&& o) noexcept
-  {
-    if (this != &o)
-    {
-      reset();
-      vt_ = o.vt_;
-      if (vt_)
-        vt_->move(buf_, o.buf_);
-      o.vt_ = nullptr;
-    }
-    return *this;
-  }
-
-  ~unique_callback() { reset(); }
-
-  explicit operator bool() const noexcept { return vt_ != nullptr; }
-
-  void reset() noexcept
-  {
-    if (vt_)
-    {
-      vt_->destroy(buf_);
-      vt_ = nullptr;
-    }
-  }
-
-  // Calls once and empties *this first, so the callable may replace it.
-  R operator()(A... a)
-  {
-    unique_callback self(std::move(*this));
-    return self.vt_->call(self.buf_, std::forward<A>(a)...);
-  }
-
-private:
-  alignas(std::max_align_t) unsigned char buf_[capacity];
-  const vtable* vt_ = nullptr;
-};
 
 // What a stage delivers: the end (index 0), a failure (1) or a value (2). The
 // end is its own alternative, so it is distinct from every value, empty
@@ -376,6 +271,18 @@ public:
   }
 
 private:
+  // What a push whose send failed reports: errc::stream_closed once the
+  // stream is stopped, operation_aborted for a per-operation cancellation
+  // (the channel's channel_cancelled), else the channel's error.
+  boost::system::error_code push_error(boost::system::error_code ec) const noexcept
+  {
+    if (ec && stopped())
+      return make_error_code(errc::stream_closed);
+    if (ec == net::experimental::error::channel_cancelled)
+      return net::error::operation_aborted;
+    return ec;
+  }
+
   // Reports a send cancelled by stop() as errc::stream_closed, and one
   // cancelled through the handler's slot as operation_aborted; keeps the
   // handler's executor, allocator and cancellation slot.
@@ -397,10 +304,7 @@ private:
 
     void operator()(boost::system::error_code ec)
     {
-      if (ec && self->stopped())
-        ec = make_error_code(errc::stream_closed);
-      else if (ec == net::experimental::error::channel_cancelled)
-        ec = net::error::operation_aborted; // a per-operation cancellation, as async_push_op reports it
+      ec = self->push_error(ec);
       self.reset();
       std::move(h)(ec);
     }
@@ -451,12 +355,7 @@ private:
       ~sent()
       {
         if (push_op* op = std::exchange(op_, nullptr))
-        {
-          auto slot = op->get_cancellation_slot();
-          if (slot.is_connected())
-            slot.clear();
-          delete_op(op);
-        }
+          push_op::abandon(op);
       }
 
       using cancellation_slot_type = net::cancellation_slot;
@@ -467,10 +366,7 @@ private:
       void operator()(boost::system::error_code ec)
       {
         push_op* op = std::exchange(op_, nullptr);
-        if (ec)
-          ec = op->node_->stopped() ? make_error_code(errc::stream_closed)
-                                    : boost::system::error_code(net::error::operation_aborted);
-        op->finish(ec);
+        op->finish(op->node_->push_error(ec));
       }
 
     private:
@@ -479,15 +375,7 @@ private:
       allocator_type alloc_;
     };
 
-    void finish(boost::system::error_code ec)
-    {
-      push_op::complete_owned(this,
-                              [ec](op_owner<push_op>& owner, Handler& h)
-                              {
-                                owner.reset();
-                                std::move(h)(ec);
-                              });
-    }
+    void finish(boost::system::error_code ec) { push_op::complete_owned_with(this, ec); }
 
     std::shared_ptr<channel_node> node_;
     net::cancellation_signal inner_;
@@ -529,73 +417,6 @@ auto async_pull(const std::shared_ptr<stream_node<T>>& node, Token&& token)
             });
       },
       token, node);
-}
-
-// The coroutine that runs a producer body on a strand of its own, with a
-// cancellation signal that stop() emits there. Started through spawn_gated
-// (detail/asio_workarounds.hpp, 2.): a stop before the body runs is held
-// there, and the body sees it through node->stopped().
-struct producer_control
-{
-  explicit producer_control(const net::any_io_executor& ex) : strand(net::make_strand(ex)) {}
-  net::strand<net::any_io_executor> strand;
-  net::cancellation_signal signal;
-  bool done = false; // on strand
-};
-
-template <class T, class Body>
-net::awaitable<void> run_producer(std::shared_ptr<channel_node<T>> node, std::shared_ptr<producer_control> ctl,
-                                  Body body)
-{
-  std::exception_ptr failure;
-  if (!node->stopped())
-  {
-    try
-    {
-      co_await body(node);
-    }
-    catch (...)
-    {
-      failure = std::current_exception();
-    }
-  }
-  // Disarmed so that a cancelled body still pushes its end.
-  co_await net::this_coro::throw_if_cancelled(false);
-  if (!node->stopped())
-  {
-    try
-    {
-      // Named, not a temporary: g++ 12 destroys a temporary of a co_await
-      // expression twice when it comes out of a conditional expression.
-      stream_item<T> last = failure ? error_item<T>(failure) : end_item<T>();
-      co_await node->async_push(std::move(last), net::use_awaitable);
-    }
-    catch (...)
-    {
-      // Stopped meanwhile: nobody is listening.
-    }
-  }
-  ctl->done = true;
-}
-
-// Starts body(node) -> awaitable<void> as the producer of node. Exceptions from
-// the body become the stream's failure unless the stream was stopped.
-template <class T, class Body>
-void start_producer(const std::shared_ptr<channel_node<T>>& node, Body body)
-{
-  auto ctl = std::make_shared<producer_control>(node->get_executor());
-  node->set_on_stop(
-      [ctl]
-      {
-        net::post(ctl->strand,
-                  [ctl]
-                  {
-                    if (!ctl->done)
-                      ctl->signal.emit(net::cancellation_type::terminal);
-                  });
-      });
-  spawn_gated(ctl->strand, run_producer<T>(node, ctl, std::move(body)),
-              net::bind_cancellation_slot(ctl->signal.slot(), [](std::exception_ptr) {}), early_cancel::to_body);
 }
 
 } // namespace detail

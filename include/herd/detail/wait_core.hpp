@@ -114,6 +114,23 @@ std::vector<range_future_t<R>> futures_of(const R& fs)
   return v;
 }
 
+// The inputs' keys (indices, or a map's keys) and futures, in input order.
+template <class R>
+std::pair<std::vector<range_key_t<R>>, std::vector<range_future_t<R>>> keyed_futures(const R& fs)
+{
+  std::pair<std::vector<range_key_t<R>>, std::vector<range_future_t<R>>> out;
+  std::size_t i = 0;
+  for (const auto& e : fs)
+  {
+    if constexpr (map_like<R>)
+      out.first.push_back(e.first);
+    else
+      out.first.push_back(i++);
+    out.second.push_back(future_of(e));
+  }
+  return out;
+}
+
 using deadline_t = std::optional<blocking_deadline>;
 
 // The deadline `timeout` from now on the clock `c`; none without a timeout.

@@ -13,6 +13,7 @@
 
 #include <herd/config.hpp>
 #include <herd/detail/stream_core.hpp>
+#include <herd/detail/stream_producer.hpp>
 #include <herd/stream/core.hpp>
 
 #include <boost/asio/as_tuple.hpp>
