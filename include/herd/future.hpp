@@ -18,10 +18,12 @@
 
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/deferred.hpp>
+#include <chrono>
 #include <exception>
 #include <future>
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -124,6 +126,30 @@ public:
       return static_cast<const T&>(s.value());
   }
 
+  /// get(), waiting at most @c d (antflow's `result(timeout=)`).
+  /**
+   * Returns the value (or rethrows the failure) if the outcome is settled
+   * within @c d, measured on `std::chrono::steady_clock`.
+   *
+   * @throws herd::timeout_error ("herd::future::get_for: not done in time")
+   * otherwise. The task is not cancelled: call cancel() for that. As with
+   * wait_for, a wait on one of the executor's own threads is not refused
+   * (it is bounded), but it holds that thread until the deadline.
+   */
+  template <class Rep, class Period>
+  decltype(auto) get_for(const std::chrono::duration<Rep, Period>& d) const
+  {
+    return get_by(std::chrono::steady_clock::now() + d, "herd::future::get_for");
+  }
+
+  /// get(), waiting until @c tp at the latest; throws herd::timeout_error
+  /// if the outcome is not settled by then (see get_for).
+  template <class Clock, class Duration>
+  decltype(auto) get_until(const std::chrono::time_point<Clock, Duration>& tp) const
+  {
+    return get_by(tp, "herd::future::get_until");
+  }
+
   /// Blocks until done. Throws std::logic_error where waiting could deadlock.
   void wait() const { checked().wait("herd::future::wait"); }
 
@@ -222,6 +248,18 @@ private:
   friend struct detail::future_access;
 
   explicit future(std::shared_ptr<detail::shared_state<T>> s) noexcept : state_(std::move(s)) {}
+
+  template <class Clock, class Duration>
+  decltype(auto) get_by(const std::chrono::time_point<Clock, Duration>& tp, const char* call) const
+  {
+    const auto& s = checked();
+    if (!s.wait_until(tp))
+      throw timeout_error(std::string(call) + ": not done in time");
+    if (s.error())
+      std::rethrow_exception(s.error());
+    if constexpr (!std::is_void_v<T>)
+      return static_cast<const T&>(s.value());
+  }
 
   const detail::shared_state<T>& checked() const
   {

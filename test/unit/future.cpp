@@ -186,6 +186,33 @@ BOOST_AUTO_TEST_CASE(wait_for_and_wait_until_time_out_then_succeed)
   BOOST_TEST(f.wait_until(std::chrono::steady_clock::now()));
 }
 
+BOOST_AUTO_TEST_CASE(get_for_and_get_until_throw_timeout_error_then_give_the_outcome)
+{
+  herd::promise<int> p;
+  auto f = p.get_future();
+  try
+  {
+    f.get_for(std::chrono::milliseconds(0));
+    BOOST_FAIL("get_for returned before the outcome was set");
+  }
+  catch (const herd::timeout_error& e)
+  {
+    BOOST_TEST((e.code() == std::error_code(herd::make_error_code(herd::errc::timeout))));
+    BOOST_TEST(std::string(e.what()).find("herd::future::get_for") != std::string::npos);
+  }
+  BOOST_CHECK_THROW(f.get_until(std::chrono::system_clock::now()), herd::timeout_error);
+  BOOST_TEST(!f.done()); // timing out neither settles nor cancels the future
+  p.set_value(5);
+  BOOST_TEST(f.get_for(std::chrono::hours(1)) == 5);
+  BOOST_TEST(f.get_until(std::chrono::steady_clock::now()) == 5);
+
+  herd::promise<void> pv;
+  auto fv = pv.get_future();
+  BOOST_CHECK_THROW(fv.get_for(std::chrono::milliseconds(0)), herd::timeout_error);
+  pv.set_exception(std::make_exception_ptr(test_error(3)));
+  BOOST_CHECK_THROW(fv.get_for(std::chrono::hours(1)), test_error); // the failure, not a timeout
+}
+
 BOOST_AUTO_TEST_CASE(blocked_threads_are_woken_by_completion, *boost::unit_test::timeout(60))
 {
   // Every blocking form parks until the promise is set; none returns early.
