@@ -61,6 +61,22 @@ using map_traits = task_traits<F, map_element_t<Ranges>&...>;
 
 } // namespace detail
 
+struct wait_options; // <herd/wait.hpp>
+
+namespace detail
+{
+
+// async_executor::wait and as_completed forward to herd::wait and
+// herd::as_completed, which live a layer above (<herd/wait.hpp> defines
+// this, so this header does not include that one).
+template <class R>
+struct executor_waits;
+
+template <class R>
+inline constexpr bool executor_waits_included = requires { executor_waits<R>::included; };
+
+} // namespace detail
+
 /// The default number of threads: the hardware concurrency, at least 1.
 inline std::size_t default_thread_count() noexcept
 {
@@ -137,6 +153,20 @@ public:
 
   /// The executor tasks run on; usable directly with Asio.
   executor_type get_executor() const { return impl_->executor(); }
+
+  /// get_executor(), implicitly: every herd call that takes an executor
+  /// also takes the async_executor itself.
+  /**
+   * `herd::semaphore sem(ex, 4)`, `herd::make_worker<T>(ex)`,
+   * `herd::run_sync(ex, aw)`, `herd::streams::generate<T>(ex, f)` and the
+   * rest (each parameter of type `net::any_io_executor`) accept
+   * `herd::async_executor& ex`, as `net::post` accepts an execution context
+   * as well as an executor. The executor refers to this pool, which must
+   * outlive what uses it, exactly as with get_executor(). A function
+   * template that deduces its executor type (`net::post`, `net::co_spawn`)
+   * still wants `ex.get_executor()`.
+   */
+  operator executor_type() const { return get_executor(); }
 
   /// The clock of the executor's context (herd::clock_of(get_executor())).
   herd::clock& get_clock() const { return clock_of(impl_->executor()); }
@@ -273,10 +303,61 @@ public:
   template <class F, std::ranges::input_range Range>
   auto map_iter(F&& f, Range&& range, const map_options& opts = {})
   {
-    using R = typename detail::map_traits<F, Range>::result_type;
-    auto d = make_map_driver<false>(opts, true, std::forward<F>(f), std::forward<Range>(range));
+    return map_iter(opts, std::forward<F>(f), std::forward<Range>(range));
+  }
+
+  /// map_iter over several ranges read in step, like map(): `f(a[i], b[i])`
+  /// until the shortest range ends.
+  template <class F, std::ranges::input_range Range, std::ranges::input_range... Ranges>
+    requires(sizeof...(Ranges) > 0)
+  auto map_iter(F&& f, Range&& range, Ranges&&... ranges)
+  {
+    return map_iter(map_options{}, std::forward<F>(f), std::forward<Range>(range), std::forward<Ranges>(ranges)...);
+  }
+
+  /// map_iter with options first, for one range or several.
+  template <class F, std::ranges::input_range Range, std::ranges::input_range... Ranges>
+  auto map_iter(const map_options& opts, F&& f, Range&& range, Ranges&&... ranges)
+  {
+    using R = typename detail::map_traits<F, Range, Ranges...>::result_type;
+    auto d = make_map_driver<false>(opts, true, std::forward<F>(f), std::forward<Range>(range),
+                                    std::forward<Ranges>(ranges)...);
     d->start();
     return map_range<R>(std::move(d), impl_.get());
+  }
+
+  /// herd::wait(fs, options) (DESIGN's `ex.wait`); needs <herd/wait.hpp>.
+  /**
+   * The same as the free function, except that a null `options.clock`
+   * means this executor's clock (get_clock()), so a timeout runs in the
+   * executor's (possibly virtual) time even for futures of promises. It
+   * lives in <herd/wait.hpp>, a layer above this header: a translation unit
+   * that calls it without that header fails to compile, naming it.
+   */
+  template <class R>
+  auto wait(const R& fs, const wait_options& options) const
+  {
+    static_assert(detail::executor_waits_included<R>, "herd::async_executor::wait needs #include <herd/wait.hpp>");
+    return detail::executor_waits<R>::wait(get_clock(), fs, options);
+  }
+
+  /// wait(fs, {}): blocks until every input has finished.
+  template <class R>
+  auto wait(const R& fs) const
+  {
+    static_assert(detail::executor_waits_included<R>, "herd::async_executor::wait needs #include <herd/wait.hpp>");
+    return detail::executor_waits<R>::wait(get_clock(), fs);
+  }
+
+  /// herd::as_completed(fs, timeout) on this executor's clock (DESIGN's
+  /// `ex.as_completed`): the futures of @c fs in the order they finish.
+  /// Needs <herd/wait.hpp> (see wait()).
+  template <class R>
+  auto as_completed(const R& fs, std::optional<duration> timeout = std::nullopt) const
+  {
+    static_assert(detail::executor_waits_included<R>,
+                  "herd::async_executor::as_completed needs #include <herd/wait.hpp>");
+    return detail::executor_waits<R>::as_completed(get_clock(), fs, timeout);
   }
 
   /// Applies @c f to the items of @c range asynchronously.
@@ -314,92 +395,12 @@ public:
   }
 
 private:
+  // (Both bodies are in impl/async_executor.hpp.)
   template <class F, class... Args>
-  auto submit_impl(bool external, F&& f, Args&&... args)
-  {
-    using traits = detail::task_traits<F, Args...>;
-    static_assert(traits::invocable, "herd::async_executor::submit: f is not callable with args (nor with a "
-                                     "std::stop_token followed by args)");
-    using R = typename traits::result_type;
-    using Fn = std::tuple<std::decay_t<F>, std::decay_t<Args>...>;
-    using task_type = std::conditional_t<traits::coroutine, detail::coro_task<R, traits::takes_stop_token, Fn>,
-                                         detail::plain_task<R, traits::takes_stop_token, Fn>>;
-    detail::executor_impl* impl = impl_.get();
-    impl->accept(external);
-    try
-    {
-      auto t = std::make_shared<task_type>(impl, Fn(std::forward<F>(f), std::forward<Args>(args)...));
-      if constexpr (traits::takes_stop_token && !traits::coroutine)
-        t->self_ = t;
-      std::shared_ptr<detail::shared_state<R>> s = t;
-      if (impl->owned())
-        impl->enqueue(std::move(t));
-      else
-        impl->post(detail::task_runner<task_type>{std::move(t)});
-      impl->end_accept();
-      return future<R>(std::move(s));
-    }
-    catch (...)
-    {
-      impl->end_accept();
-      impl->release();
-      throw;
-    }
-  }
+  auto submit_impl(bool external, F&& f, Args&&... args);
 
-  // map_iter: always the per-item driver (Workers = false). map and
-  // async_map (Workers = true): worker tasks for plain callables without
-  // retry or timeout, the per-item driver otherwise.
   template <bool Workers, class F, class Range, class... Ranges>
-  auto make_map_driver(const map_options& opts, bool windowed, F&& f, Range&& range, Ranges&&... ranges)
-  {
-    using traits = detail::map_traits<F, Range, Ranges...>;
-    static_assert(traits::invocable, "herd::async_executor::map: f is not callable with the ranges' elements");
-    using R = typename traits::result_type;
-    static_assert(!std::is_void_v<R>, "herd::async_executor::map: f returns void; submit the items and wait "
-                                      "for their futures (herd::wait) instead");
-    opts.retry.validate();
-    if (opts.timeout && *opts.timeout <= duration::zero())
-      throw std::invalid_argument("herd::async_executor::map: map_options.timeout must be positive");
-    using source_type = detail::zip_source<Range, Ranges...>;
-    source_type source(std::forward<Range>(range), std::forward<Ranges>(ranges)...);
-    const std::size_t limit = opts.limit ? opts.limit : (thread_count() ? thread_count() : default_thread_count());
-    detail::shared_fn<std::decay_t<F>> fn{std::make_shared<std::decay_t<F>>(std::forward<F>(f))};
-    const bool managed = opts.retry.max_attempts > 1 || opts.timeout.has_value();
-    submit_options so{nullptr, opts.retry, opts.timeout};
-    auto launch = [this, fn, so, managed](typename source_type::args_type a) -> future<R>
-    {
-      return std::apply(
-          [&](auto&... x)
-          {
-            if (managed)
-              return this->submit(so, fn, std::move(x)...);
-            return this->submit(fn, std::move(x)...);
-          },
-          a);
-    };
-    using driver_type = detail::map_driver<R, source_type, decltype(launch)>;
-    if constexpr (Workers)
-    {
-      if constexpr (!traits::coroutine && !traits::takes_stop_token)
-      {
-        if (!managed)
-        {
-          const std::size_t width = thread_count() ? thread_count() : default_thread_count();
-          auto submit = [this](auto work, bool first) { return this->submit_impl(first, std::move(work)); };
-          using workers_type = detail::map_workers<R, source_type, detail::shared_fn<std::decay_t<F>>, decltype(submit)>;
-          return std::shared_ptr<detail::map_run<R>>(std::make_shared<workers_type>(
-              std::move(source), std::move(fn), std::min(limit, width), opts.progress, std::move(submit)));
-        }
-      }
-      return std::shared_ptr<detail::map_run<R>>(
-          std::make_shared<driver_type>(std::move(source), std::move(launch), limit, windowed, opts.progress));
-    }
-    else
-    {
-      return std::make_shared<driver_type>(std::move(source), std::move(launch), limit, windowed, opts.progress);
-    }
-  }
+  auto make_map_driver(const map_options& opts, bool windowed, F&& f, Range&& range, Ranges&&... ranges);
 
 public:
   /// Runs `f()` on the executor and completes @c token with its result.
@@ -462,6 +463,11 @@ private:
   std::unique_ptr<detail::executor_impl> impl_;
 };
 
+/// The clock of @c ex (its get_clock()): herd::clock_of for the pool itself.
+inline herd::clock& clock_of(const async_executor& ex) { return ex.get_clock(); }
+
 } // namespace herd
+
+#include <herd/impl/async_executor.hpp>
 
 #endif // HERD_ASYNC_EXECUTOR_HPP

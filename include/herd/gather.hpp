@@ -68,13 +68,30 @@ inline void gather_states(multi_wait& mw, const gather_options& o, bool fail_fas
   }
 }
 
+// The blocking variadic gather (values, fail fast) and gather_settled
+// (outcomes): a tuple in argument order.
+template <bool Settled>
+struct gather_arguments
+{
+  template <class... F>
+  auto operator()(const gather_options& o, const F&... fs) const
+  {
+    multi_wait mw(std::vector<state_base*>{&future_access::mutable_state(fs)...});
+    gather_states(mw, o, !Settled, Settled ? "herd::gather_settled" : "herd::gather");
+    if constexpr (Settled)
+      return std::tuple<outcome<gathered_t<typename F::value_type>>...>(settled_outcome(fs)...);
+    else
+      return std::tuple<gathered_t<typename F::value_type>...>(gathered_value(fs)...);
+  }
+};
+
 template <class R, class Make>
 auto collect(const R& fs, Make make)
 {
   using value = decltype(make(future_of(*std::begin(fs))));
   if constexpr (map_like<R>)
   {
-    std::map<typename R::key_type, value> out;
+    gathered_map_t<R, value> out;
     for (const auto& [k, f] : fs)
       out.emplace(k, make(f));
     return out;
@@ -95,7 +112,8 @@ auto collect(const R& fs, Make make)
 /// Blocks for every input's value, in input order; fails fast.
 /**
  * @param fs A range of `herd::future<T>` (gives `std::vector<T>`) or an
- * associative container of them (gives a `std::map` with the same keys).
+ * associative container of them (gives a map with the same keys: a
+ * `std::unordered_map` for a `std::unordered_map`, else a `std::map`).
  * `future<void>` inputs give `std::monostate` values.
  *
  * The first failure (in completion order) is raised as soon as it happens,
@@ -136,15 +154,27 @@ detail::gathered_t<T> gather(const future<T>& f, const gather_options& options =
 }
 
 /// The values of several futures of any types, as a tuple; fails fast.
-template <class T1, class T2, class... Ts>
-std::tuple<detail::gathered_t<T1>, detail::gathered_t<T2>, detail::gathered_t<Ts>...>
-gather(const future<T1>& f1, const future<T2>& f2, const future<Ts>&... fs)
+/**
+ * `herd::gather(f1, f2, f3)` or, with options last,
+ * `herd::gather(f1, f2, herd::gather_options{.timeout = 5s})` (the type is
+ * named: a braced list alone cannot be told from a future). The options
+ * mean what they mean for a range.
+ */
+template <class T1, class T2, class... Rest>
+  requires detail::futures_then<gather_options, Rest...>
+auto gather(const future<T1>& f1, const future<T2>& f2, const Rest&... rest)
 {
-  detail::multi_wait mw(std::vector<detail::state_base*>{&detail::future_access::mutable_state(f1),
-                                                         &detail::future_access::mutable_state(f2),
-                                                         &detail::future_access::mutable_state(fs)...});
-  detail::gather_states(mw, gather_options{}, true, "herd::gather");
-  return {detail::gathered_value(f1), detail::gathered_value(f2), detail::gathered_value(fs)...};
+  return detail::with_trailing_options<gather_options>(detail::gather_arguments<false>(), f1, f2, rest...);
+}
+
+/// The outcomes of several futures of any types, as a tuple of
+/// `herd::outcome`; never raises an input's failure. Options may come last,
+/// as for the variadic gather.
+template <class T1, class T2, class... Rest>
+  requires detail::futures_then<gather_options, Rest...>
+auto gather_settled(const future<T1>& f1, const future<T2>& f2, const Rest&... rest)
+{
+  return detail::with_trailing_options<gather_options>(detail::gather_arguments<true>(), f1, f2, rest...);
 }
 
 /// gather over futures that cannot notify: `std::future` or `std::shared_future`.
@@ -313,7 +343,8 @@ auto gather_iter_settled(const R& fs, const gather_options& options = {})
 /**
  * The asynchronous form of gather(). Inputs:
  * - a range of `herd::future<T>`: completes with `std::vector<T>`;
- * - an associative container of them: `std::map<Key, T>`, the same keys;
+ * - an associative container of them: a map with the same keys
+ *   (`std::unordered_map<Key, T>` for a `std::unordered_map`, else `std::map<Key, T>`);
  * - a range of Asio deferred operations of one type (for example a vector
  *   of `timer.async_wait(net::deferred)`): a `std::vector` of their values.
  *

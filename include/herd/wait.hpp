@@ -99,6 +99,36 @@ wait_result<Container> split_by_done(const R& fs)
 
 } // namespace detail
 
+namespace detail {
+
+// Blocks on the states until the condition in options.when holds.
+inline void wait_until_condition(std::vector<state_base*> states, const wait_options& options)
+{
+  if (states.empty())
+    return;
+  multi_wait mw(std::move(states));
+  progress_reporter progress(options.progress, mw.size());
+  std::size_t failures_seen = 0, checked = 0;
+  wait_states(mw, deadline_after(options.timeout, options.clock, mw), progress, "herd::wait",
+              [&](std::size_t settled)
+              {
+                if (settled == mw.size())
+                  return true;
+                switch (options.when)
+                {
+                case return_when::first_completed: return settled > 0;
+                case return_when::first_exception:
+                  for (; checked < settled; ++checked)
+                    failures_seen += mw.state(mw.settled_at(checked)).state() == task_state::failed;
+                  return failures_seen > 0;
+                case return_when::all_completed: break;
+                }
+                return false;
+              });
+}
+
+} // namespace detail
+
 /// Blocks until the condition in @c options.when holds, then splits the inputs.
 /**
  * @param fs A range of `herd::future<T>` or an associative container
@@ -117,29 +147,7 @@ template <detail::herd_future_range R>
 wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& options = {})
 {
   using container = detail::wait_container_t<R>;
-  auto states = detail::states_of(fs);
-  if (!states.empty())
-  {
-    detail::multi_wait mw(std::move(states));
-    detail::progress_reporter progress(options.progress, mw.size());
-    std::size_t failures_seen = 0, checked = 0;
-    detail::wait_states(mw, detail::deadline_after(options.timeout, options.clock, mw), progress, "herd::wait",
-                        [&](std::size_t settled)
-                        {
-                          if (settled == mw.size())
-                            return true;
-                          switch (options.when)
-                          {
-                          case return_when::first_completed: return settled > 0;
-                          case return_when::first_exception:
-                            for (; checked < settled; ++checked)
-                              failures_seen += mw.state(mw.settled_at(checked)).state() == task_state::failed;
-                            return failures_seen > 0;
-                          case return_when::all_completed: break;
-                          }
-                          return false;
-                        });
-  }
+  detail::wait_until_condition(detail::states_of(fs), options);
   return detail::split_by_done<container>(fs);
 }
 
@@ -187,6 +195,28 @@ wait_result<detail::wait_container_t<R>> wait(const R& fs, const wait_options& o
   for (const auto& f : fs)
     (detail::foreign_ready(f) ? r.done : r.not_done).push_back(f);
   return r;
+}
+
+/// wait over futures of any types given as arguments, options last:
+/// `herd::wait(f1, f2, herd::wait_options{.when = herd::return_when::first_completed})`.
+/**
+ * Returns the argument positions (0 for @c f1), split by whether each
+ * future was done when the condition held.
+ */
+template <class T1, class T2, class... Rest>
+  requires detail::futures_then<wait_options, Rest...>
+wait_result<std::vector<std::size_t>> wait(const future<T1>& f1, const future<T2>& f2, const Rest&... rest)
+{
+  return detail::with_trailing_options<wait_options>(
+      [](const wait_options& o, const auto&... fs)
+      {
+        detail::wait_until_condition({&detail::future_access::mutable_state(fs)...}, o);
+        wait_result<std::vector<std::size_t>> r;
+        std::size_t i = 0;
+        ((fs.done() ? r.done : r.not_done).push_back(i++), ...);
+        return r;
+      },
+      f1, f2, rest...);
 }
 
 /// Blocks until @c f is done; the single-future form of wait. Returns done().
@@ -434,6 +464,30 @@ completion_view<detail::range_future_t<R>> as_completed(const R& fs, std::option
     v.push_back(detail::future_of(e));
   return completion_view<detail::range_future_t<R>>(std::move(v), timeout, clock);
 }
+
+namespace detail {
+
+// What async_executor::wait and as_completed call (see async_executor.hpp).
+template <class R>
+struct executor_waits
+{
+  static constexpr bool included = true;
+
+  static auto wait(herd::clock& c, const R& fs, wait_options o = {})
+  {
+    // (A null clock means the executor's: see async_executor::wait.)
+    if (!o.clock)
+      o.clock = &c;
+    return herd::wait(fs, o);
+  }
+
+  static auto as_completed(herd::clock& c, const R& fs, std::optional<duration> timeout = std::nullopt)
+  {
+    return herd::as_completed(fs, timeout, &c);
+  }
+};
+
+} // namespace detail
 
 } // namespace herd
 

@@ -44,7 +44,7 @@ const std::vector<layer> layers = {
      {"retry.hpp", "timeout.hpp", "cancel_scope.hpp", "circuit_breaker.hpp", "detail/composed.hpp",
       "detail/scope_op.hpp"}},
     {"executor",
-     {"async_executor.hpp", "executor_options.hpp", "map_range.hpp", "executor_stats.hpp", "interop.hpp", "task_group.hpp", "detail/executor_impl.hpp", "impl/executor_impl.ipp",
+     {"async_executor.hpp", "impl/async_executor.hpp", "executor_options.hpp", "map_range.hpp", "executor_stats.hpp", "interop.hpp", "task_group.hpp", "detail/executor_impl.hpp", "impl/executor_impl.ipp",
       "detail/managed_task.hpp", "detail/map_driver.hpp", "detail/map_run.hpp", "detail/map_workers.hpp", "detail/map_op.hpp", "detail/submit_op.hpp",
       "detail/task.hpp"}},
     {"waits",

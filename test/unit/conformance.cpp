@@ -1035,3 +1035,96 @@ BOOST_AUTO_TEST_CASE(pool_and_group_operations, *boost::unit_test::timeout(120))
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Every herd call that takes an executor also takes a herd::async_executor
+// (DESIGN.md, "Names added on 2026-12-01", executors everywhere): the pool
+// converts to its executor. Each call below is made once with the pool and
+// once with pool.get_executor(), and its operation is run to its end. The
+// calls: the sync/ primitives, rate_limiter, circuit_breaker, clock_of, timer,
+// make_worker, worker_pool, run_sync, with_task_group, streams::from_range,
+// streams::generate, async_gather_iter.
+namespace {
+
+struct tally
+{
+  int n = 0;
+  int add(int k) { return n += k; }
+};
+
+net::awaitable<int> seven() { co_return 7; }
+
+net::awaitable<int> group_body(herd::task_group&) { co_return 5; }
+
+net::awaitable<void> push_one(herd::stream_sink<int>& out) { co_await out.async_push(1, net::use_awaitable); }
+
+template <class Ex>
+void every_call_taking_an_executor(Ex& e)
+{
+  using namespace std::chrono_literals;
+  herd::semaphore sem(e, 1);
+  sem.async_acquire(net::use_future).get();
+  BOOST_TEST(sem.available() == 0u);
+
+  herd::capacity_limiter lim(e, 2);
+  lim.async_acquire(net::use_future).get();
+
+  herd::async_mutex mu(e);
+  mu.async_lock(net::use_future).get();
+  mu.unlock();
+
+  herd::event ev(e);
+  ev.set();
+  ev.async_wait(net::use_future).get();
+
+  herd::barrier bar(e, 1);
+  bar.async_arrive_and_wait(net::use_future).get();
+
+  herd::wait_group wg(e);
+  wg.async_wait(net::use_future).get();
+
+  herd::rate_limiter rl(e, 10, 1s, 1);
+  rl.async_acquire(net::use_future).get();
+
+  herd::circuit_breaker cb(e);
+  BOOST_TEST(cb.async_call([] { return herd::make_ready_future(3).async_wait(); }, net::use_future).get() == 3);
+
+  BOOST_TEST(&herd::clock_of(e) == &herd::system_clock());
+
+  herd::timer t(e);
+  t.expires_after(0s);
+  t.async_wait(net::use_future).get();
+
+  auto w = herd::make_worker<tally>(e, herd::worker_mode::thread);
+  BOOST_TEST(w.call(&tally::add, 2).get() == 2);
+
+  herd::worker_pool<tally> wp(e, 2, herd::worker_mode::thread);
+  BOOST_TEST(wp.call(&tally::add, 4).get() == 4);
+
+  BOOST_TEST(herd::run_sync(e, seven()) == 7);
+
+  BOOST_TEST(herd::with_task_group(e, group_body, net::use_future).get() == 5);
+
+  BOOST_TEST(herd::streams::to_vector(herd::streams::from_range(e, std::vector{1, 2}), net::use_future).get() ==
+             (std::vector{1, 2}));
+  BOOST_TEST(herd::streams::to_vector(herd::streams::generate<int>(e, push_one), net::use_future).get() ==
+             (std::vector{1}));
+
+  std::vector<herd::future<int>> fs{herd::make_ready_future(9)};
+  auto got = herd::streams::to_vector(herd::async_gather_iter(e, fs), net::use_future).get();
+  BOOST_REQUIRE(got.size() == 1u);
+  BOOST_TEST(got[0].second == 9);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(executor_arguments)
+
+BOOST_AUTO_TEST_CASE(every_call_that_takes_an_executor_takes_the_async_executor, *boost::unit_test::timeout(120))
+{
+  herd::async_executor pool(2);
+  every_call_taking_an_executor(pool);
+  auto ex = pool.get_executor();
+  every_call_taking_an_executor(ex);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -77,6 +78,46 @@ BOOST_AUTO_TEST_CASE(maps_tuples_and_single_futures)
   BOOST_TEST(s == "two");
   static_assert(std::is_same_v<decltype(v), std::monostate>);
   BOOST_TEST(herd::gather(b) == "two");
+}
+
+// DESIGN (2026-12-01): the blocking variadic forms take options last, and
+// gather over an unordered_map gives an unordered_map.
+BOOST_AUTO_TEST_CASE(variadic_forms_take_options_and_unordered_maps_stay_unordered)
+{
+  herd::promise<int> pending;
+  auto a = herd::make_ready_future(1);
+  auto b = herd::make_ready_future(std::string("two"));
+  auto late = pending.get_future();
+  auto [x, y] = herd::gather(a, b, herd::gather_options{.timeout = 1h});
+  BOOST_TEST(x == 1);
+  BOOST_TEST(y == "two");
+  try
+  {
+    herd::gather(a, late, herd::gather_options{.timeout = 0ms, .on_failure = failure_policy::leave_pending});
+    BOOST_FAIL("no timeout");
+  }
+  catch (const herd::timeout_error& e)
+  {
+    BOOST_TEST(std::string(e.what()).find("herd::gather: timed out, 1 (of 2) future unfinished") != std::string::npos);
+  }
+  BOOST_TEST((late.state() == task_state::pending)); // leave_pending: not cancelled
+
+  auto failed = herd::make_exceptional_future<int>(std::make_exception_ptr(test_error(7)));
+  auto [ok, bad] = herd::gather_settled(a, failed);
+  BOOST_TEST(ok.value() == 1);
+  BOOST_CHECK_THROW(bad.value(), test_error);
+  BOOST_CHECK_THROW(herd::gather_settled(a, late, herd::gather_options{.timeout = 0ms, .on_failure =
+                                                                          failure_policy::leave_pending}),
+                    herd::timeout_error);
+
+  std::unordered_map<std::string, herd::future<int>> um{{"x", a}, {"y", herd::make_ready_future(5)}};
+  auto got = herd::gather(um);
+  static_assert(std::is_same_v<decltype(got), std::unordered_map<std::string, int>>);
+  BOOST_TEST(got.at("y") == 5);
+  auto settled = herd::gather_settled(um);
+  static_assert(std::is_same_v<decltype(settled), std::unordered_map<std::string, herd::outcome<int>>>);
+  BOOST_TEST(settled.at("x").value() == 1);
+  pending.set_value(3);
 }
 
 BOOST_AUTO_TEST_CASE(fail_fast_cancels_the_pending_inputs)

@@ -373,6 +373,27 @@ BOOST_AUTO_TEST_CASE(blocking_map_raises_the_first_failure_in_input_order)
   BOOST_TEST(started_after.load() == 0); // nothing after the failure started
 }
 
+// map_iter zips several ranges like map (DESIGN, executor members): f(a[i],
+// b[i]) in input order until the shortest range ends; options come first.
+BOOST_AUTO_TEST_CASE(map_iter_reads_several_ranges_in_step)
+{
+  herd::async_executor ex(2);
+  std::vector<int> a{1, 2, 3, 4};
+  std::vector<int> b{10, 20, 30};
+  std::vector<int> got;
+  for (int x : ex.map_iter([](int x, int y) { return x * y; }, a, b))
+    got.push_back(x);
+  BOOST_TEST(got == (std::vector<int>{10, 40, 90}), boost::test_tools::per_element());
+  got.clear();
+  for (int x : ex.map_iter({.limit = 1}, [](int x, int y, int z) { return x + y + z; }, a, b, std::vector{100, 200}))
+    got.push_back(x);
+  BOOST_TEST(got == (std::vector<int>{111, 222}), boost::test_tools::per_element());
+  got.clear();
+  for (int x : ex.map_iter({.limit = 2}, [](int x) { return -x; }, a))
+    got.push_back(x);
+  BOOST_TEST(got == (std::vector<int>{-1, -2, -3, -4}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(map_iter_yields_in_order_and_holds_at_most_limit)
 {
   herd::testing::manual_clock clock;

@@ -15,7 +15,9 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
+#include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace net = boost::asio;
@@ -473,6 +475,13 @@ BOOST_AUTO_TEST_CASE(maps_keep_their_keys_in_the_async_forms)
   BOOST_REQUIRE(r.calls() == 1);
   BOOST_TEST(r.get<1>().at("a") == 1);
   BOOST_TEST(r.get<1>().at("b") == 2);
+
+  std::unordered_map<std::string, herd::future<int>> um{{"c", herd::make_ready_future(3)}};
+  recorder<std::exception_ptr, std::unordered_map<std::string, int>> u(f.ctx); // an unordered_map stays one
+  herd::async_gather(um, u.handler());
+  f.poll();
+  BOOST_REQUIRE(u.calls() == 1);
+  BOOST_TEST(u.get<1>().at("c") == 3);
 
   recorder<std::exception_ptr, std::map<std::string, herd::outcome<int>>> s(f.ctx);
   herd::async_gather_settled(m, s.handler());

@@ -127,9 +127,53 @@ BOOST_AUTO_TEST_CASE(timeout_raises_and_cancels_nothing)
   }
   catch (const herd::timeout_error& e)
   {
-    BOOST_TEST(std::string(e.what()).find("1 of 2") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("timed out, 1 (of 2) future unfinished") != std::string::npos);
   }
   BOOST_TEST((p.fs[1].state() == task_state::pending));
+}
+
+// A timeout says how many inputs were left, of how many (issue 17: "2 (of 4)
+// futures unfinished"), and which call timed out. A 0 ms timeout has passed
+// already: no clock is read twice, nothing sleeps.
+BOOST_AUTO_TEST_CASE(a_timeout_says_how_many_futures_were_unfinished)
+{
+  promises p(4);
+  p.ps[0].set_value(1);
+  p.ps[2].set_value(3);
+  auto what = [&](auto&& call) -> std::string
+  {
+    try
+    {
+      call();
+    }
+    catch (const herd::timeout_error& e)
+    {
+      return e.what();
+    }
+    return "no timeout";
+  };
+  BOOST_TEST(what([&] { herd::wait(p.fs, {.timeout = 0ms}); }).find("herd::wait: timed out, 2 (of 4) futures unfinished") !=
+             std::string::npos);
+  BOOST_TEST(what([&] { herd::gather(p.fs, {.timeout = 0ms}); }).find("herd::gather: timed out, 2 (of 4) futures unfinished") !=
+             std::string::npos);
+}
+
+// DESIGN (2026-12-01): wait(f1, f2, ..., options) over futures of any
+// types splits the argument positions.
+BOOST_AUTO_TEST_CASE(the_variadic_wait_takes_options_and_splits_positions)
+{
+  herd::promise<std::string> s;
+  auto a = herd::make_ready_future(1);
+  auto b = s.get_future();
+  auto c = herd::make_ready_future();
+  auto r = herd::wait(a, b, c, herd::wait_options{.when = return_when::first_completed});
+  BOOST_TEST(r.done == (std::vector<std::size_t>{0, 2}), boost::test_tools::per_element());
+  BOOST_TEST(r.not_done == (std::vector<std::size_t>{1}), boost::test_tools::per_element());
+  BOOST_CHECK_THROW(herd::wait(a, b, herd::wait_options{.timeout = 0ms}), herd::timeout_error);
+  s.set_value("b");
+  auto all = herd::wait(a, b);
+  BOOST_TEST(all.done.size() == 2u);
+  BOOST_TEST(all.not_done.empty());
 }
 
 BOOST_AUTO_TEST_CASE(containers_keep_their_kind_and_keys)
@@ -288,7 +332,7 @@ BOOST_AUTO_TEST_CASE(a_blocking_timeout_runs_on_the_inputs_executor_clock, *boos
   catch (const herd::timeout_error& e)
   {
     ended = clock.now();
-    BOOST_TEST(std::string(e.what()).find("1 of 1") != std::string::npos);
+    BOOST_TEST(std::string(e.what()).find("herd::wait: timed out, 1 (of 1) future unfinished") != std::string::npos);
   }
   advancer.join();
   BOOST_TEST(armed);
@@ -346,6 +390,57 @@ BOOST_AUTO_TEST_CASE(as_completed_times_out_on_the_clock_given, *boost::unit_tes
   advancer.join();
   BOOST_TEST(armed);
   BOOST_TEST((clock.now() == t0 + 30min));
+}
+
+// ex.wait and ex.as_completed (DESIGN, executor members) are herd::wait and
+// herd::as_completed on the executor's clock: with futures of promises (no
+// executor of their own) the free functions would time out on the system
+// clock, an hour from now; these end when the executor's manual clock passes
+// the deadline.
+BOOST_AUTO_TEST_CASE(the_executors_wait_and_as_completed_run_on_its_clock, *boost::unit_test::timeout(60))
+{
+  herd::testing::manual_clock clock;
+  herd::async_executor ex(1, clock);
+  promises p(2);
+  p.ps[0].set_value(4);
+  auto done = ex.wait(p.fs, {.when = return_when::first_completed});
+  BOOST_TEST(done.done.size() == 1u);
+  BOOST_TEST(done.not_done.size() == 1u);
+
+  const auto t0 = clock.now();
+  bool armed = false;
+  std::thread advancer(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        clock.advance(1h);
+      });
+  BOOST_CHECK_THROW(ex.wait(p.fs, {.timeout = 1h}), herd::timeout_error);
+  advancer.join();
+  BOOST_TEST(armed);
+  BOOST_TEST((clock.now() == t0 + 1h));
+
+  auto view = ex.as_completed(p.fs, herd::duration(30min));
+  auto it = view.begin();
+  BOOST_TEST(it->get() == 4);
+  armed = false;
+  std::thread advancer2(
+      [&]
+      {
+        armed = clock.wait_pending(1);
+        clock.advance(30min);
+      });
+  BOOST_CHECK_THROW(++it, herd::timeout_error);
+  advancer2.join();
+  BOOST_TEST(armed);
+
+  p.ps[1].set_value(5);
+  auto all = ex.wait(p.fs);
+  BOOST_TEST(all.done.size() == 2u);
+  int sum = 0;
+  for (const auto& f : ex.as_completed(p.fs))
+    sum += f.get();
+  BOOST_TEST(sum == 9);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -103,8 +103,7 @@ void poll_foreign(R& fs, const deadline_t& deadline, polling_algorithm algorithm
       if (now >= deadline->at)
       {
         progress.finish(done);
-        throw timeout_error(std::string(call) + ": timed out with " + std::to_string(i - done) + " of " +
-                            std::to_string(i) + " input(s) unfinished");
+        throw unfinished_timeout(call, i - done, i);
       }
       // (On a virtual clock the remaining virtual time only caps the nap.)
       sleep = std::min(sleep, deadline->at - now);

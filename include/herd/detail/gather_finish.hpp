@@ -66,15 +66,15 @@ struct vector_shape
   }
 };
 
-template <bool Settled, class Key>
+template <bool Settled, class Map>
 struct map_shape
 {
-  std::vector<Key> keys;
+  std::vector<range_key_t<Map>> keys;
 
   template <class In>
   auto build(std::vector<In>& in, const group_result& r) const
   {
-    std::map<Key, gathered_of_t<Settled, In>> out;
+    gathered_map_t<Map, gathered_of_t<Settled, In>> out;
     for (std::size_t i = 0; i < in.size(); ++i)
       out.emplace(keys[i], gathered_of<Settled>(in[i], r.errors[i]));
     return out;
@@ -160,7 +160,7 @@ auto async_gather_range_impl(R&& fs, const gather_options& o, Token&& token)
   {
     auto [keys, futures] = keyed_futures(fs);
     auto in = inputs_of(futures);
-    map_shape<Settled, range_key_t<std::remove_cvref_t<R>>> shape{std::move(keys)};
+    map_shape<Settled, std::remove_cvref_t<R>> shape{std::move(keys)};
     using sig = void(std::exception_ptr, shape_result_t<decltype(shape), decltype(in)>);
     return net::async_initiate<Token, sig>(initiate_async_gather<Settled>(), token, std::move(in), std::move(shape), o);
   }

@@ -19,9 +19,12 @@
 
 #include <chrono>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -37,6 +40,46 @@ struct is_herd_future<future<T>> : std::true_type
 {
 };
 
+// The arguments of the blocking variadic forms (wait, gather,
+// gather_settled): herd futures, then optionally the options, last.
+template <class Options, class... A>
+constexpr bool futures_then_options() noexcept
+{
+  constexpr std::size_t n = sizeof...(A);
+  if constexpr (n == 0)
+    return true;
+  else
+  {
+    constexpr bool future_at[] = {is_herd_future<std::remove_cvref_t<A>>::value...};
+    for (std::size_t i = 0; i + 1 < n; ++i)
+      if (!future_at[i])
+        return false;
+    using last = std::remove_cvref_t<std::tuple_element_t<n - 1, std::tuple<A...>>>;
+    return future_at[n - 1] || std::is_same_v<last, Options>;
+  }
+}
+
+// A named concept: g++ 12 cannot mangle a requires-expression in a signature.
+template <class Options, class... A>
+concept futures_then = futures_then_options<Options, A...>();
+
+// Calls fn(options, futures...) with the trailing options of `a` (or
+// Options{}) and the futures before them.
+template <class Options, class Fn, class... A>
+decltype(auto) with_trailing_options(Fn&& fn, const A&... a)
+{
+  constexpr std::size_t n = sizeof...(A);
+  using last = std::remove_cvref_t<std::tuple_element_t<n - 1, std::tuple<A...>>>;
+  if constexpr (std::is_same_v<last, Options>)
+  {
+    auto t = std::forward_as_tuple(a...);
+    return [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto)
+    { return fn(std::get<n - 1>(t), std::get<I>(t)...); }(std::make_index_sequence<n - 1>());
+  }
+  else
+    return fn(Options{}, a...);
+}
+
 template <class R>
 using range_element_t = std::remove_cvref_t<decltype(*std::begin(std::declval<R&>()))>;
 
@@ -46,6 +89,30 @@ concept map_like = requires {
   typename R::key_type;
   typename R::mapped_type;
 };
+
+// What gather makes of a map of futures: the same kind of map, from the keys
+// to V (a std::unordered_map stays one, with its hash and equality); any
+// other associative container gives a std::map.
+template <class R, class V>
+struct gathered_map
+{
+  using type = std::map<typename R::key_type, V>;
+};
+
+template <class K, class F, class C, class A, class V>
+struct gathered_map<std::map<K, F, C, A>, V>
+{
+  using type = std::map<K, V, C>;
+};
+
+template <class K, class F, class H, class E, class A, class V>
+struct gathered_map<std::unordered_map<K, F, H, E, A>, V>
+{
+  using type = std::unordered_map<K, V, H, E>;
+};
+
+template <class R, class V>
+using gathered_map_t = typename gathered_map<std::remove_cvref_t<R>, V>::type;
 
 template <class R, bool = map_like<R>>
 struct range_future
@@ -133,6 +200,14 @@ std::pair<std::vector<range_key_t<R>>, std::vector<range_future_t<R>>> keyed_fut
 
 using deadline_t = std::optional<blocking_deadline>;
 
+// What a blocking wait that timed out throws: "herd::wait: timed out, 2 (of 4)
+// futures unfinished".
+inline timeout_error unfinished_timeout(const char* call, std::size_t unfinished, std::size_t total)
+{
+  return timeout_error(std::string(call) + ": timed out, " + std::to_string(unfinished) + " (of " +
+                       std::to_string(total) + ") " + (unfinished == 1 ? "future" : "futures") + " unfinished");
+}
+
 // The deadline `timeout` from now on the clock `c`; none without a timeout.
 inline deadline_t deadline_after(const std::optional<duration>& timeout, herd::clock& c)
 {
@@ -195,8 +270,7 @@ std::size_t wait_states(multi_wait& mw, const deadline_t& deadline, progress_rep
     if (now_settled == count)
     {
       progress.finish(count);
-      throw timeout_error(std::string(call) + ": timed out with " + std::to_string(mw.size() - count) + " of " +
-                          std::to_string(mw.size()) + " input(s) unfinished");
+      throw unfinished_timeout(call, mw.size() - count, mw.size());
     }
     count = now_settled;
   }
@@ -221,8 +295,7 @@ public:
     if (!deadline_)
       mw_.check_deadlock(call);
     if (mw_.wait_more(next_, deadline_) == next_)
-      throw timeout_error(std::string(call) + ": timed out with " + std::to_string(mw_.size() - next_) +
-                          " input(s) unfinished");
+      throw unfinished_timeout(call, mw_.size() - next_, mw_.size());
     return mw_.settled_at(next_++);
   }
 
