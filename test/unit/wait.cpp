@@ -342,7 +342,7 @@ BOOST_AUTO_TEST_CASE(a_blocking_timeout_runs_on_the_inputs_executor_clock, *boos
   BOOST_TEST(clock.pending() == 0u);
   // A timeout cancels nothing. (The task may not have started yet: the pool
   // thread can still be on its way to it. Checking for running here failed
-  // once in a loaded ctest -j2 run, 2026-12-06.)
+  // once in a ctest run, 2026-12-06.)
   BOOST_TEST((f.state() == task_state::running || f.state() == task_state::pending));
   gate.set_value();
   BOOST_TEST(f.get() == 1);
